@@ -1,0 +1,378 @@
+// Package yibeidiao is a client for the 易背调 (yibeidiao) enterprise API:
+// signed requests, the vendor's JSON envelope, its error codes, a client-wide
+// rate limit and safe retries. It knows nothing of Slack and does not log;
+// its errors say what went wrong and never contain the token or a report URL.
+package yibeidiao
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+const (
+	// DefaultBaseURL is the vendor's documented enterprise API base. The vendor
+	// documents plain http; whether https works there is unknown.
+	DefaultBaseURL = "http://api.yibeidiao.com/open/company"
+	// DefaultTimeout bounds one HTTP attempt with the default HTTP client.
+	DefaultTimeout = 10 * time.Second
+
+	codeOK       = "000"
+	maxRetries   = 2        // transient failures are tried at most three times in all
+	maxBodyBytes = 64 << 10 // the envelope is small; anything larger is not the vendor's answer
+)
+
+// Client calls the vendor's enterprise API. It is safe for concurrent use.
+// Create one with [New].
+type Client struct {
+	key, token string
+	baseURL    *url.URL
+	httpClient *http.Client
+	now        func() time.Time
+	newSeq     func() string
+	limiter    *rate.Limiter
+	verify     bool
+	backoff    time.Duration
+}
+
+// Option configures a [Client] in [New].
+type Option func(*options)
+
+type options struct {
+	baseURL    string
+	httpClient *http.Client
+	now        func() time.Time
+	newSeq     func() string
+	limiter    *rate.Limiter
+	noVerify   bool
+}
+
+// WithBaseURL sets the API base, e.g. a proxy or a test server
+// (default [DefaultBaseURL]). It must be an absolute http or https URL.
+func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
+
+// WithHTTPClient sets the HTTP client. Its Timeout bounds each attempt; the
+// default client's is [DefaultTimeout].
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithClock sets the clock that stamps each request's ts (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithSeqSource sets the function that makes each request's seq (default
+// [NewSeq]). It must never repeat a value.
+func WithSeqSource(next func() string) Option { return func(o *options) { o.newSeq = next } }
+
+// WithRateLimiter makes every attempt, retries included, take a turn from l
+// before it is sent. A turn that would come after the call's deadline fails
+// the call at once with a [*RateLimitError]. Share one limiter among clients
+// to share the budget. Default: no limit.
+func WithRateLimiter(l *rate.Limiter) Option { return func(o *options) { o.limiter = l } }
+
+// WithoutResponseVerification stops checking the signature of the vendor's
+// answers. The rule checked (MD5 of the response's key, ts and seq with the
+// token, as for requests) is inferred from the vendor's docs, not confirmed;
+// turn it off only if the real vendor's signatures do not follow it.
+func WithoutResponseVerification() Option { return func(o *options) { o.noVerify = true } }
+
+// New returns a client for the enterprise with the given key and token. The
+// token is used only to sign; it is never sent. New fails on an empty key or
+// token and on a base URL that is not absolute http(s).
+func New(key, token string, opts ...Option) (*Client, error) {
+	o := options{baseURL: DefaultBaseURL, now: time.Now, newSeq: NewSeq}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var errs []error
+	if strings.TrimSpace(key) == "" {
+		errs = append(errs, errors.New("yibeidiao: empty key"))
+	}
+	if strings.TrimSpace(token) == "" {
+		errs = append(errs, errors.New("yibeidiao: empty token"))
+	}
+	base, err := url.Parse(o.baseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		errs = append(errs, fmt.Errorf("yibeidiao: base URL %q is not an absolute http(s) URL", o.baseURL))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if o.httpClient == nil {
+		o.httpClient = &http.Client{Timeout: DefaultTimeout}
+	}
+	return &Client{
+		key:        key,
+		token:      token,
+		baseURL:    base,
+		httpClient: o.httpClient,
+		now:        o.now,
+		newSeq:     o.newSeq,
+		limiter:    o.limiter,
+		verify:     !o.noVerify,
+		backoff:    250 * time.Millisecond,
+	}, nil
+}
+
+// TempReport is a temporary report link. The URL is a bearer credential to a
+// person's background report: it must reach only the person who asked, and
+// never a log. TempReport's String and LogValue leave it out.
+type TempReport struct {
+	URL        string
+	ExpiresAt  time.Time // when the link stops working
+	Seq        string    // the request's seq, for the audit log
+	VendorTime time.Time // the vendor's ts, zero if it sent none
+}
+
+func (r *TempReport) String() string {
+	return fmt.Sprintf("temporary report (seq %s, expires %s)", r.Seq, r.ExpiresAt.Format(time.RFC3339))
+}
+
+// LogValue keeps the URL out of structured logs.
+func (r *TempReport) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("seq", r.Seq), slog.Time("expires_at", r.ExpiresAt))
+}
+
+// GenerateTempReport asks the vendor for a temporary report of a background
+// check that is in progress and has at least one finished investigation item.
+// The link is valid for one minute. Errors match [ErrMisconfigured],
+// [ErrTransient], [ErrRefused], [ErrRateLimited], [ErrBadResponse],
+// [ErrBadResponseSignature], or the context's error.
+func (c *Client) GenerateTempReport(ctx context.Context, recordNo string) (*TempReport, error) {
+	if recordNo == "" {
+		return nil, errors.New("yibeidiao: empty record number")
+	}
+	env, err := c.get(ctx, "record/generate-temp-report", url.Values{"recordNo": {recordNo}})
+	if err != nil {
+		return nil, err
+	}
+	return c.report(env)
+}
+
+// report reads the link out of a successful envelope.
+func (c *Client) report(env *envelope) (*TempReport, error) {
+	var link string
+	if err := json.Unmarshal(env.Msg, &link); err != nil {
+		return nil, fmt.Errorf("%w: success without a report link (seq %s)", ErrBadResponse, env.Seq)
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: success whose msg is not an absolute http(s) link (seq %s)", ErrBadResponse, env.Seq)
+	}
+	vendorTime, _ := ParseTimestamp(env.TS)
+	return &TempReport{URL: link, ExpiresAt: expiry(u, vendorTime, c.now()), Seq: env.Seq, VendorTime: vendorTime}, nil
+}
+
+// Balance returns the enterprise's balance as the vendor sends it. It is the
+// cheapest signed call there is, which makes it the way to check key, token
+// and clock.
+func (c *Client) Balance(ctx context.Context) (json.RawMessage, error) {
+	env, err := c.get(ctx, "balance", nil)
+	if err != nil {
+		return nil, err
+	}
+	return env.Msg, nil
+}
+
+// linkLifetime is how long the vendor documents a temporary link to be valid.
+const linkLifetime = time.Minute
+
+// expiry reads the OSS signed URL's Expires parameter (Unix seconds) when it
+// is plausible, and otherwise counts one minute from the vendor's time (or
+// ours, if the vendor sent none).
+func expiry(u *url.URL, vendorTime, now time.Time) time.Time {
+	ref := vendorTime
+	if ref.IsZero() {
+		ref = now
+	}
+	var secs int64
+	if _, err := fmt.Sscan(u.Query().Get("Expires"), &secs); err == nil {
+		exp := time.Unix(secs, 0)
+		if exp.After(ref.Add(-linkLifetime)) && exp.Before(ref.Add(time.Hour)) {
+			return exp
+		}
+	}
+	return ref.Add(linkLifetime)
+}
+
+// codePattern is what a vendor code may look like; anything else (including
+// no code) means the body is not the vendor's envelope.
+var codePattern = regexp.MustCompile(`^[0-9A-Za-z_-]{1,16}$`)
+
+// envelope is the vendor's answer to every call.
+type envelope struct {
+	Code string          `json:"code"`
+	Key  string          `json:"key"`
+	Seq  string          `json:"seq"`
+	TS   string          `json:"ts"`
+	Sign string          `json:"sign"`
+	Msg  json.RawMessage `json:"msg"` // a JSON string or an object
+}
+
+// get sends a signed GET and retries transient failures, each attempt a fresh
+// request with its own ts, seq and sign. It returns only successful envelopes.
+func (c *Client) get(ctx context.Context, path string, query url.Values) (*envelope, error) {
+	for attempt := 0; ; attempt++ {
+		env, err := c.do(ctx, path, query)
+		if err == nil || attempt == maxRetries || !errors.Is(err, ErrTransient) {
+			return env, err
+		}
+		t := time.NewTimer(c.backoff << attempt)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("yibeidiao: %w while waiting to retry after: %w", ctx.Err(), err)
+		}
+	}
+}
+
+// do is the one place a request is sent: it takes a rate-limit turn, signs,
+// sends, and decodes the answer.
+func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelope, error) {
+	if err := c.wait(ctx); err != nil {
+		return nil, err
+	}
+	u := c.baseURL.JoinPath(path)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("yibeidiao: building request: %w", err)
+	}
+	seq, ts := c.newSeq(), FormatTimestamp(c.now())
+	// Set directly to keep the vendor's lowercase header names on the wire.
+	req.Header["key"] = []string{c.key}
+	req.Header["ts"] = []string{ts}
+	req.Header["seq"] = []string{seq}
+	req.Header["sign"] = []string{Sign(c.key, ts, seq, c.token)}
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, c.transportError(ctx, path, err)
+	}
+	return c.decode(resp.StatusCode, body, seq)
+}
+
+// transportError names the call without its URL (the query names a record)
+// and returns the context's error when that is the cause.
+func (c *Client) transportError(ctx context.Context, path string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("yibeidiao: %s: %w", path, ctxErr)
+	}
+	if uerr, ok := errors.AsType[*url.Error](err); ok {
+		err = uerr.Err
+	}
+	return transientError{fmt.Errorf("yibeidiao: %s: %w", path, err)}
+}
+
+// wait takes a turn from the rate limiter, failing at once when the turn
+// would come after ctx's deadline.
+func (c *Client) wait(ctx context.Context) error {
+	if c.limiter == nil {
+		return nil
+	}
+	r := c.limiter.Reserve()
+	delay := r.Delay()
+	if delay == 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
+		r.Cancel()
+		return &RateLimitError{RetryAfter: delay}
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return fmt.Errorf("yibeidiao: waiting for a rate-limit turn: %w", ctx.Err())
+	}
+}
+
+// decode turns one HTTP answer into a successful envelope or an error.
+func (c *Client) decode(status int, body []byte, seq string) (*envelope, error) {
+	if len(body) > maxBodyBytes {
+		return nil, fmt.Errorf("%w: body over %d bytes (http %d, seq %s)", ErrBadResponse, maxBodyBytes, status, seq)
+	}
+	var env envelope
+	jsonErr := json.Unmarshal(body, &env)
+	if jsonErr == nil && !codePattern.MatchString(env.Code) {
+		jsonErr = errors.New("malformed code")
+	}
+	if status < 200 || status > 299 {
+		apiErr := &APIError{HTTPStatus: status, Seq: seq}
+		if jsonErr == nil && env.Code != codeOK {
+			apiErr.Code, apiErr.Message = env.Code, msgText(env.Msg)
+		}
+		return nil, apiErr
+	}
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return nil, fmt.Errorf("%w: empty body (http %d, seq %s)", ErrBadResponse, status, seq)
+	case jsonErr != nil:
+		return nil, fmt.Errorf("%w: body is not the vendor's JSON envelope (http %d, seq %s)", ErrBadResponse, status, seq)
+	}
+	if c.verify {
+		if err := c.verifyEnvelope(&env, seq); err != nil {
+			return nil, err
+		}
+	}
+	if env.Code != codeOK {
+		return nil, &APIError{Code: env.Code, Message: msgText(env.Msg), HTTPStatus: status, Seq: seq}
+	}
+	env.Seq = seq
+	return &env, nil
+}
+
+// verifyEnvelope checks the answer's signature and that it echoes our key and
+// seq. The vendor leaves sign empty when a request fails its pre-checks, so
+// only a failure may come unsigned.
+func (c *Client) verifyEnvelope(env *envelope, seq string) error {
+	if env.Sign == "" {
+		if env.Code == codeOK {
+			return fmt.Errorf("%w: success without a signature (seq %s)", ErrBadResponseSignature, seq)
+		}
+		return nil
+	}
+	want := Sign(env.Key, env.TS, env.Seq, c.token)
+	if env.Key != c.key || env.Seq != seq ||
+		subtle.ConstantTimeCompare([]byte(strings.ToUpper(env.Sign)), []byte(want)) != 1 {
+		return fmt.Errorf("%w (code %q, seq %s)", ErrBadResponseSignature, env.Code, seq)
+	}
+	return nil
+}
+
+// msgText renders the vendor's msg for people: a JSON string as is, anything
+// else as compact JSON, always without links and within a sane length.
+func msgText(raw json.RawMessage) string {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		var buf bytes.Buffer
+		if json.Compact(&buf, raw) == nil && buf.String() != "null" {
+			s = buf.String()
+		}
+	}
+	s = redactLinks(strings.TrimSpace(s))
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200]) + "…"
+	}
+	return s
+}
