@@ -267,11 +267,15 @@ func TestGenerateTempReportFailures(t *testing.T) {
 }
 
 func code(c string) func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-	return func(*yibeidiaotest.Server) yibeidiaotest.Fault { return yibeidiaotest.Fault{Code: c, Msg: "vendor says " + c} }
+	return func(*yibeidiaotest.Server) yibeidiaotest.Fault {
+		return yibeidiaotest.Fault{Code: c, Msg: "vendor says " + c}
+	}
 }
 
 func raw(status int, body string) func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-	return func(*yibeidiaotest.Server) yibeidiaotest.Fault { return yibeidiaotest.Fault{Status: status, Body: body} }
+	return func(*yibeidiaotest.Server) yibeidiaotest.Fault {
+		return yibeidiaotest.Fault{Status: status, Body: body}
+	}
 }
 
 func cmpOr(a, b string) string {
