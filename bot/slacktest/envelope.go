@@ -1,0 +1,263 @@
+package slacktest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Envelope is one request the fake sent to the bot over Socket Mode, with the
+// bot's ack and what the bot posted to the envelope's response URL.
+type Envelope struct {
+	ID          string
+	Type        string // "slash_commands", "interactive" or "events_api"
+	SentAt      time.Time
+	ResponseURL string // empty for events
+
+	mu      sync.Mutex
+	acks    []Ack
+	acked   chan struct{}
+	posts   []Post
+	changed chan struct{} // closed and replaced on every post
+}
+
+// Ack is the bot's acknowledgement of an envelope.
+type Ack struct {
+	At      time.Time
+	Payload json.RawMessage // for a slash command, the immediate reply
+}
+
+// Message returns the ack payload as a message; zero if it has none.
+func (a Ack) Message() Message {
+	var m Message
+	_ = json.Unmarshal(a.Payload, &m)
+	return m
+}
+
+// Post is one message the bot posted to a response URL.
+type Post struct {
+	At      time.Time
+	Status  int // what the fake answered
+	Message Message
+}
+
+// Command is a slash command as a person types it.
+type Command struct {
+	UserID    string
+	ChannelID string // default C0FAKECHAN
+	Command   string // default /tempreport
+	Text      string
+}
+
+// SendCommand delivers a slash command to the bot, waiting for a socket if
+// none is open.
+func (s *Server) SendCommand(ctx context.Context, cmd Command) (*Envelope, error) {
+	if cmd.Command == "" {
+		cmd.Command = "/tempreport"
+	}
+	if cmd.ChannelID == "" {
+		cmd.ChannelID = "C0FAKECHAN"
+	}
+	e := s.newEnvelope("slash_commands")
+	payload := map[string]any{
+		"token": "deprecated-verification-token", "team_id": s.TeamID, "team_domain": "fake",
+		"channel_id": cmd.ChannelID, "channel_name": "hr", "user_id": cmd.UserID, "user_name": "someone",
+		"command": cmd.Command, "text": cmd.Text, "api_app_id": "A0FAKEAPP",
+		"is_enterprise_install": "false", // Slack sends a string here
+		"response_url":          e.ResponseURL, "trigger_id": "1.2.3",
+	}
+	return e, s.send(ctx, e, payload)
+}
+
+// Click is a press of a Block Kit button in a message the bot posted.
+type Click struct {
+	UserID    string
+	ChannelID string // default C0FAKECHAN
+	ActionID  string
+	BlockID   string
+	Value     string
+}
+
+// SendClick delivers a block_actions interaction to the bot.
+func (s *Server) SendClick(ctx context.Context, c Click) (*Envelope, error) {
+	if c.ChannelID == "" {
+		c.ChannelID = "C0FAKECHAN"
+	}
+	e := s.newEnvelope("interactive")
+	payload := map[string]any{
+		"type":         "block_actions",
+		"team":         map[string]any{"id": s.TeamID, "domain": "fake"},
+		"user":         map[string]any{"id": c.UserID, "username": "someone", "team_id": s.TeamID},
+		"api_app_id":   "A0FAKEAPP",
+		"token":        "deprecated-verification-token",
+		"container":    map[string]any{"type": "message", "message_ts": "1.000001", "channel_id": c.ChannelID, "is_ephemeral": true},
+		"trigger_id":   "1.2.3",
+		"channel":      map[string]any{"id": c.ChannelID, "name": "hr"},
+		"response_url": e.ResponseURL,
+		"actions": []map[string]any{{
+			"action_id": c.ActionID, "block_id": c.BlockID, "value": c.Value, "type": "button",
+			"text": map[string]any{"type": "plain_text", "text": "Get a fresh link"}, "action_ts": "1.2",
+		}},
+	}
+	return e, s.send(ctx, e, payload)
+}
+
+// SendEvent delivers an Events API event (an app_mention) to the bot.
+func (s *Server) SendEvent(ctx context.Context) (*Envelope, error) {
+	e := s.newEnvelope("events_api")
+	e.ResponseURL = ""
+	payload := map[string]any{
+		"token": "x", "team_id": s.TeamID, "api_app_id": "A0FAKEAPP", "type": "event_callback",
+		"event_id": "Ev0FAKE", "event_time": time.Now().Unix(),
+		"event": map[string]any{"type": "app_mention", "user": "U0SOMEONE", "text": "<@U0FAKEBOT> hi", "ts": "1.1", "channel": "C0FAKECHAN"},
+	}
+	return e, s.send(ctx, e, payload)
+}
+
+// SendRaw delivers an envelope with an arbitrary payload, to test what the
+// bot does with payloads it cannot read.
+func (s *Server) SendRaw(ctx context.Context, typ string, payload json.RawMessage) (*Envelope, error) {
+	e := s.newEnvelope(typ)
+	return e, s.send(ctx, e, payload)
+}
+
+func (s *Server) newEnvelope(typ string) *Envelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	id := fmt.Sprintf("env-%06d-%s", s.nextID, randomHex(4))
+	e := &Envelope{ID: id, Type: typ, ResponseURL: s.srv.URL + "/response/" + id,
+		acked: make(chan struct{}), changed: make(chan struct{})}
+	s.envelopes[id] = e
+	return e
+}
+
+func (s *Server) send(ctx context.Context, e *Envelope, payload any) error {
+	c, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.SentAt = time.Now()
+	e.mu.Unlock()
+	return c.write(map[string]any{
+		"envelope_id": e.ID, "type": e.Type, "payload": payload,
+		"accepts_response_payload": e.Type == "slash_commands", "retry_attempt": 0, "retry_reason": "",
+	})
+}
+
+func (e *Envelope) recordAck(payload json.RawMessage) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.acks = append(e.acks, Ack{At: time.Now(), Payload: payload})
+	if len(e.acks) == 1 {
+		close(e.acked)
+	}
+}
+
+// WaitAck waits for the bot's first ack.
+func (e *Envelope) WaitAck(ctx context.Context) (Ack, error) {
+	select {
+	case <-e.acked:
+	case <-ctx.Done():
+		return Ack{}, fmt.Errorf("envelope %s not acked: %w", e.ID, ctx.Err())
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.acks[0], nil
+}
+
+// AckLatency is the time from sending to the first ack; zero if not acked.
+func (e *Envelope) AckLatency() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.acks) == 0 {
+		return 0
+	}
+	return e.acks[0].At.Sub(e.SentAt)
+}
+
+// Acks counts the bot's acks of this envelope; Slack expects exactly one.
+func (e *Envelope) Acks() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.acks)
+}
+
+// Posts returns what the bot has posted to the response URL so far,
+// refused posts included.
+func (e *Envelope) Posts() []Post {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Post(nil), e.posts...)
+}
+
+// WaitPosts waits until the response URL has accepted n posts and returns
+// the accepted ones.
+func (e *Envelope) WaitPosts(ctx context.Context, n int) ([]Post, error) {
+	for {
+		e.mu.Lock()
+		var ok []Post
+		for _, p := range e.posts {
+			if p.Status == http.StatusOK {
+				ok = append(ok, p)
+			}
+		}
+		changed := e.changed
+		e.mu.Unlock()
+		if len(ok) >= n {
+			return ok, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ok, fmt.Errorf("envelope %s: %d of %d posts: %w", e.ID, len(ok), n, ctx.Err())
+		}
+	}
+}
+
+// maxPostsPerURL is Slack's budget for one response URL.
+const maxPostsPerURL = 5
+
+func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	e := s.envelopes[r.PathValue("id")]
+	status := http.StatusOK
+	if len(s.postFaults) > 0 {
+		status, s.postFaults = s.postFaults[0], s.postFaults[1:]
+	}
+	s.mu.Unlock()
+	if e == nil || e.ResponseURL == "" {
+		http.Error(w, "invalid_url", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var m Message
+	if err != nil || json.Unmarshal(body, &m) != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	e.mu.Lock()
+	accepted := 0
+	for _, p := range e.posts {
+		if p.Status == http.StatusOK {
+			accepted++
+		}
+	}
+	if status == http.StatusOK && accepted >= maxPostsPerURL {
+		status = http.StatusNotFound // Slack: used_url
+	}
+	e.posts = append(e.posts, Post{At: time.Now(), Status: status, Message: m})
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+	if status != http.StatusOK {
+		http.Error(w, "fake failure", status)
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true})
+}

@@ -1,0 +1,118 @@
+package slacktest
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+)
+
+// Message is a message the bot sent: an ack payload or a response URL post.
+type Message struct {
+	Text            string  `json:"text"`
+	ResponseType    string  `json:"response_type"`
+	ReplaceOriginal bool    `json:"replace_original"`
+	UnfurlLinks     *bool   `json:"unfurl_links"`
+	UnfurlMedia     *bool   `json:"unfurl_media"`
+	Blocks          []Block `json:"blocks"`
+}
+
+// Block is a Block Kit block, with the fields the bot uses.
+type Block struct {
+	Type     string     `json:"type"`
+	BlockID  string     `json:"block_id"`
+	Text     *TextBlock `json:"text"`
+	Elements []Element  `json:"elements"`
+}
+
+// TextBlock is a Block Kit text object.
+type TextBlock struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// Element is a context text or an actions button.
+type Element struct {
+	Type     string          `json:"type"`
+	Text     json.RawMessage `json:"text"` // a string in context blocks, a text object in buttons
+	ActionID string          `json:"action_id"`
+	Value    string          `json:"value"`
+}
+
+func (el Element) text() string {
+	var s string
+	if json.Unmarshal(el.Text, &s) == nil {
+		return s
+	}
+	var t TextBlock
+	_ = json.Unmarshal(el.Text, &t)
+	return t.Text
+}
+
+// Button is a button in a message.
+type Button struct {
+	ActionID, BlockID, Value, Label string
+}
+
+// Ephemeral reports whether only the person who asked sees the message.
+// Slack's default for response URLs and acks is ephemeral.
+func (m Message) Ephemeral() bool { return m.ResponseType == "" || m.ResponseType == "ephemeral" }
+
+// NoUnfurl reports whether the message forbids link and media previews.
+func (m Message) NoUnfurl() bool {
+	return m.UnfurlLinks != nil && !*m.UnfurlLinks && m.UnfurlMedia != nil && !*m.UnfurlMedia
+}
+
+// Buttons lists the message's buttons.
+func (m Message) Buttons() []Button {
+	var bs []Button
+	for _, b := range m.Blocks {
+		for _, el := range b.Elements {
+			if el.Type == "button" {
+				bs = append(bs, Button{ActionID: el.ActionID, BlockID: b.BlockID, Value: el.Value, Label: el.text()})
+			}
+		}
+	}
+	return bs
+}
+
+// Raw is all the message's text, blocks first and the fallback last, in
+// Slack's markup.
+func (m Message) Raw() string { return strings.Join(append(m.blockLines(), m.Text), "\n") }
+
+func (m Message) blockLines() []string {
+	var lines []string
+	for _, b := range m.Blocks {
+		if b.Text != nil {
+			lines = append(lines, b.Text.Text)
+		}
+		for _, el := range b.Elements {
+			if el.Type == "button" {
+				lines = append(lines, "[ "+el.text()+" ]")
+			} else {
+				lines = append(lines, el.text())
+			}
+		}
+	}
+	return lines
+}
+
+var (
+	dateToken = regexp.MustCompile(`<!date\^[0-9]+\^[^|>]*\|([^>]*)>`)
+	linkToken = regexp.MustCompile(`<([a-z]+://[^|>]+)\|([^>]*)>`)
+	emphasis  = regexp.MustCompile(`\*([^*\n]+)\*`)
+)
+
+// Plain renders the message's blocks as a person reads them in a terminal
+// (the fallback text when it has no blocks): dates as their fallback,
+// links as "label: URL", buttons in brackets.
+func (m Message) Plain() string {
+	lines := m.blockLines()
+	if len(lines) == 0 {
+		lines = []string{m.Text}
+	}
+	s := strings.Join(lines, "\n")
+	s = dateToken.ReplaceAllString(s, "$1")
+	s = linkToken.ReplaceAllString(s, "$2: $1")
+	s = emphasis.ReplaceAllString(s, "$1")
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}

@@ -1,0 +1,209 @@
+// Package slacktest is a fake Slack for tests and the demo: a real HTTP
+// server on 127.0.0.1 that speaks Socket Mode over a real websocket (hello,
+// pings, envelopes, acks, disconnect), serves the few Web API methods the bot
+// calls, and records what the bot posts to response URLs.
+package slacktest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Server is a running fake Slack workspace with one app installed. Its
+// methods are safe for concurrent use.
+type Server struct {
+	APIURL   string // Web API base for slack.OptionAPIURL, ending in "/"
+	AppToken string // xapp- token apps.connections.open accepts
+	BotToken string // xoxb- token the Web API methods accept
+	TeamID   string
+
+	srv          *httptest.Server
+	pingInterval time.Duration
+	upgrader     websocket.Upgrader
+	done         chan struct{}
+
+	mu          sync.Mutex
+	conn        *socket       // the newest open socket, nil when none
+	connChanged chan struct{} // closed and replaced whenever conn changes
+	opens       int
+	openFaults  []openFault
+	sockets     int
+	groups      map[string][]string
+	groupsFail  bool
+	postFaults  []int
+	nextID      int
+	envelopes   map[string]*Envelope
+}
+
+type openFault struct {
+	status int
+	err    string
+}
+
+// Option configures a [Server].
+type Option func(*Server)
+
+// WithPingInterval sets how often the fake pings each socket (default 5s).
+func WithPingInterval(d time.Duration) Option { return func(s *Server) { s.pingInterval = d } }
+
+// NewServer starts a fake Slack on 127.0.0.1. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		AppToken:     "xapp-1-A0FAKEAPP-" + randomHex(16),
+		BotToken:     "xoxb-0000-" + randomHex(16),
+		TeamID:       "T0FAKETEAM",
+		pingInterval: 5 * time.Second,
+		done:         make(chan struct{}),
+		connChanged:  make(chan struct{}),
+		groups:       map[string][]string{},
+		envelopes:    map[string]*Envelope{},
+		// slack-go dials with Origin https://api.slack.com, which the default
+		// check would refuse.
+		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/apps.connections.open", s.serveConnectionsOpen)
+	mux.HandleFunc("POST /api/auth.test", s.serveAuthTest)
+	mux.HandleFunc("POST /api/usergroups.users.list", s.serveUserGroupMembers)
+	mux.HandleFunc("GET /link/", s.serveSocket)
+	mux.HandleFunc("POST /response/{id}", s.serveResponse)
+	s.srv = httptest.NewServer(mux)
+	s.APIURL = s.srv.URL + "/api/"
+	return s
+}
+
+// Close drops every socket and stops the server.
+func (s *Server) Close() {
+	close(s.done)
+	s.mu.Lock()
+	if s.conn != nil {
+		s.conn.close()
+	}
+	s.mu.Unlock()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// SetUserGroup makes a user group with the given members.
+func (s *Server) SetUserGroup(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[id] = members
+}
+
+// FailUserGroups makes usergroups.users.list fail (true) or work again.
+func (s *Server) FailUserGroups(fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groupsFail = fail
+}
+
+// FailConnectionsOpen makes the next n calls of apps.connections.open answer
+// with the HTTP status (when errCode is empty) or with ok:false and errCode,
+// e.g. "invalid_auth". n < 0 means every call.
+func (s *Server) FailConnectionsOpen(n, status int, errCode string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < 0 {
+		n = 1 << 30
+	}
+	for range n {
+		s.openFaults = append(s.openFaults, openFault{status, errCode})
+	}
+}
+
+// ConnectionsOpened counts calls of apps.connections.open, failed ones too.
+func (s *Server) ConnectionsOpened() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opens
+}
+
+// FailResponsePosts makes the next posts to any response URL answer with
+// these HTTP statuses, one post each.
+func (s *Server) FailResponsePosts(statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.postFaults = append(s.postFaults, statuses...)
+}
+
+func (s *Server) serveConnectionsOpen(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.opens++
+	var fault openFault
+	if len(s.openFaults) > 0 {
+		fault, s.openFaults = s.openFaults[0], s.openFaults[1:]
+	}
+	s.sockets++
+	ticket := s.sockets
+	s.mu.Unlock()
+	switch {
+	case r.Header.Get("Authorization") != "Bearer "+s.AppToken:
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+	case fault.err != "":
+		writeJSON(w, map[string]any{"ok": false, "error": fault.err})
+	case fault.status != 0:
+		http.Error(w, "fake failure", fault.status)
+	default:
+		url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + fmt.Sprintf("/link/?ticket=%d-%s", ticket, randomHex(8))
+		writeJSON(w, map[string]any{"ok": true, "url": url})
+	}
+}
+
+// botAuthorized accepts the bot token the two ways slack-go sends it.
+func (s *Server) botAuthorized(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "Bearer "+s.BotToken || r.FormValue("token") == s.BotToken
+}
+
+func (s *Server) serveAuthTest(w http.ResponseWriter, r *http.Request) {
+	if !s.botAuthorized(r) {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.test/", "team": "Fake Team",
+		"user": "tempreport", "team_id": s.TeamID, "user_id": "U0FAKEBOT", "bot_id": "B0FAKEBOT"})
+}
+
+func (s *Server) serveUserGroupMembers(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	members, ok := s.groups[r.FormValue("usergroup")]
+	fail := s.groupsFail
+	s.mu.Unlock()
+	switch {
+	case !s.botAuthorized(r):
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+	case fail:
+		http.Error(w, "fake failure", http.StatusInternalServerError)
+	case !ok:
+		writeJSON(w, map[string]any{"ok": false, "error": "no_such_subteam"})
+	default:
+		writeJSON(w, map[string]any{"ok": true, "users": members})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ErrClosed is returned by calls that wait on a closed server.
+var ErrClosed = errors.New("slacktest: server closed")

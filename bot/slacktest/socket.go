@@ -1,0 +1,162 @@
+package slacktest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// socket is one Socket Mode websocket. Writes are serialized: gorilla allows
+// one writer at a time.
+type socket struct {
+	ws        *websocket.Conn
+	writeMu   sync.Mutex
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func (c *socket) write(v any) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.ws.WriteJSON(v)
+}
+
+func (c *socket) close() {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		_ = c.ws.Close()
+	})
+}
+
+func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &socket{ws: ws, closed: make(chan struct{})}
+	defer c.close()
+	hello := map[string]any{
+		"type":            "hello",
+		"num_connections": 1,
+		"debug_info":      map[string]any{"host": "slacktest", "approximate_connection_time": 18060},
+		"connection_info": map[string]any{"app_id": "A0FAKEAPP"},
+	}
+	if c.write(hello) != nil {
+		return
+	}
+	s.setConn(nil, c)
+	defer s.setConn(c, nil)
+
+	go s.ping(c)
+	for {
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if err := ws.ReadJSON(&ack); err != nil {
+			return
+		}
+		s.mu.Lock()
+		e := s.envelopes[ack.EnvelopeID]
+		s.mu.Unlock()
+		if e != nil {
+			e.recordAck(ack.Payload)
+		}
+	}
+}
+
+// setConn replaces old with c as the current socket (only if old is still
+// current) and wakes whoever waits for a change.
+func (s *Server) setConn(old, c *socket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != old && old != nil {
+		return
+	}
+	s.conn = c
+	close(s.connChanged)
+	s.connChanged = make(chan struct{})
+}
+
+func (s *Server) ping(c *socket) {
+	t := time.NewTicker(s.pingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second)) != nil {
+				return
+			}
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// current waits until a socket is open.
+func (s *Server) current(ctx context.Context) (*socket, error) {
+	for {
+		s.mu.Lock()
+		c, changed := s.conn, s.connChanged
+		s.mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.done:
+			return nil, ErrClosed
+		}
+	}
+}
+
+// WaitConnected waits until the bot has a socket open.
+func (s *Server) WaitConnected(ctx context.Context) error {
+	_, err := s.current(ctx)
+	return err
+}
+
+// Connected reports whether a socket is open now.
+func (s *Server) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn != nil
+}
+
+// Disconnect sends Slack's disconnect message ("warning",
+// "refresh_requested" or "link_disabled") on the current socket, then
+// closes it a moment later as Slack does.
+func (s *Server) Disconnect(ctx context.Context, reason string) error {
+	c, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	err = c.write(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slacktest"}})
+	go func() {
+		select {
+		case <-time.After(time.Second):
+		case <-c.closed:
+		}
+		c.close()
+	}()
+	return err
+}
+
+// DropConnection cuts the current socket without a close frame, like a
+// network failure.
+func (s *Server) DropConnection(ctx context.Context) error {
+	c, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	_ = c.ws.UnderlyingConn().Close()
+	c.close()
+	return nil
+}
