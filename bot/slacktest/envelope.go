@@ -141,12 +141,13 @@ func (s *Server) send(ctx context.Context, e *Envelope, payload any) error {
 	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.SentAt = time.Now()
-	e.mu.Unlock()
 	return c.write(map[string]any{
 		"envelope_id": e.ID, "type": e.Type, "payload": payload,
 		"accepts_response_payload": e.Type == "slash_commands", "retry_attempt": 0, "retry_reason": "",
+	}, func() {
+		e.mu.Lock()
+		e.SentAt = time.Now()
+		e.mu.Unlock()
 	})
 }
 

@@ -36,7 +36,8 @@ type Server struct {
 	conn        *socket       // the newest open socket, nil when none
 	connChanged chan struct{} // closed and replaced whenever conn changes
 	opens       int
-	openFaults  []openFault
+	openFault   openFault
+	openFails   int // how many more opens fail with openFault; negative: all
 	sockets     int
 	groups      map[string][]string
 	groupsFail  bool
@@ -117,12 +118,7 @@ func (s *Server) FailUserGroups(fail bool) {
 func (s *Server) FailConnectionsOpen(n, status int, errCode string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n < 0 {
-		n = 1 << 30
-	}
-	for range n {
-		s.openFaults = append(s.openFaults, openFault{status, errCode})
-	}
+	s.openFault, s.openFails = openFault{status, errCode}, n
 }
 
 // ConnectionsOpened counts calls of apps.connections.open, failed ones too.
@@ -144,8 +140,9 @@ func (s *Server) serveConnectionsOpen(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.opens++
 	var fault openFault
-	if len(s.openFaults) > 0 {
-		fault, s.openFaults = s.openFaults[0], s.openFaults[1:]
+	if s.openFails != 0 {
+		fault = s.openFault
+		s.openFails--
 	}
 	s.sockets++
 	ticket := s.sockets

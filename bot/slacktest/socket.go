@@ -19,9 +19,14 @@ type socket struct {
 	closed    chan struct{}
 }
 
-func (c *socket) write(v any) error {
+// write sends v; before, if not nil, runs under the write lock just before
+// the message goes out (to time it exactly).
+func (c *socket) write(v any, before func()) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	if before != nil {
+		before()
+	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	return c.ws.WriteJSON(v)
 }
@@ -46,7 +51,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		"debug_info":      map[string]any{"host": "slacktest", "approximate_connection_time": 18060},
 		"connection_info": map[string]any{"app_id": "A0FAKEAPP"},
 	}
-	if c.write(hello) != nil {
+	if c.write(hello, nil) != nil {
 		return
 	}
 	s.setConn(nil, c)
@@ -138,7 +143,7 @@ func (s *Server) Disconnect(ctx context.Context, reason string) error {
 	if err != nil {
 		return err
 	}
-	err = c.write(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slacktest"}})
+	err = c.write(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slacktest"}}, nil)
 	go func() {
 		select {
 		case <-time.After(time.Second):
