@@ -57,16 +57,22 @@ func private(fallback string, blocks ...slack.Block) *slack.WebhookMessage {
 	}
 }
 
+// inProgressRule is the vendor's condition for a temporary report.
+const inProgressRule = "Only a background check that is *in progress* and has *at least one finished investigation item* has a temporary report."
+
 func usage(command string) string {
 	return fmt.Sprintf("*Usage:* `%[1]s <record number>`, for example `%[1]s 20190415152645093983751`.\n"+
 		"You get a private link to the background check's temporary report. The link expires 1 minute after it is made; "+
-		"press *Get a fresh link* for a new one.\n"+
-		"Only a background check that is *in progress* and has *at least one finished investigation item* has a temporary report.", command)
+		"press *Get a fresh link* for a new one.\n"+inProgressRule, command)
 }
 
-func markdown(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+func markdown(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
 
-func plain(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
 
 // escape neutralizes Slack markup in text from elsewhere (the vendor), so it
 // cannot make links or mentions.
