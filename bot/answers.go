@@ -74,7 +74,7 @@ func explain(err error, command, recordNo string) (text string, outcome Outcome,
 		return "The vendor is having trouble right now. Please try again in a minute.", OutcomeTransient, slog.LevelWarn
 	case errors.Is(err, yibeidiao.ErrRefused) && errors.As(err, &apiErr):
 		return fmt.Sprintf("The vendor refused record %s: %s (code %s).\n%s Check the record in 易背调, then try again.",
-			recordNo, escape(apiErr.Message), escape(apiErr.Code), inProgressRule),
+				recordNo, escape(apiErr.Message), escape(apiErr.Code), inProgressRule),
 			OutcomeRefused, slog.LevelInfo
 	}
 	return "Sorry, something went wrong on our side. Please try again; if it keeps happening, tell the bot's admin.", OutcomeInternal, slog.LevelError
