@@ -22,7 +22,7 @@ func TestCommandGetsAPrivateLink(t *testing.T) {
 	h := start(t)
 	env, ack := h.command(allowedUser, "  "+readyRecord+" \t")
 
-	if m := ack.Message(); !m.Ephemeral() || !strings.Contains(m.Raw(), "Getting a temporary report for record "+readyRecord) {
+	if m := ack.Message(); !m.Ephemeral() || !strings.Contains(m.Raw(), "Getting a temporary report for record "+readyRecord) || m.Blocks[0].BlockID != bot.ProgressBlockID {
 		t.Errorf("ack = %s, want a private 'getting…' note", ack.Payload)
 	}
 	m := h.answer(env)
@@ -91,7 +91,7 @@ func TestImmediateAnswers(t *testing.T) {
 		{"newline inside", allowedUser, "2019041515264\n5093983751", []string{"one record number only"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env, ack := h.command(tt.user, tt.text)
+			_, ack := h.command(tt.user, tt.text)
 			m := ack.Message()
 			if !m.Ephemeral() {
 				t.Errorf("ack for %q is not private", tt.text)
@@ -104,8 +104,15 @@ func TestImmediateAnswers(t *testing.T) {
 			if strings.Contains(m.Raw(), "<@U0ALLOWED>") || strings.Contains(m.Raw(), "<!channel>") {
 				t.Errorf("answer echoes markup from the input:\n%s", m.Raw())
 			}
-			_ = env
 		})
+	}
+	// A command the bot was not configured for is refused, naming the setting.
+	env, err := h.slack.SendCommand(h.ctx(), slacktest.Command{UserID: allowedUser, Command: "/otherreport", Text: readyRecord})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := env.WaitAck(h.ctx()); err != nil || !strings.Contains(ack.Message().Raw(), "answers `/tempreport` only") {
+		t.Errorf("unknown command: ack %s, %v", ack.Payload, err)
 	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
@@ -548,8 +555,7 @@ func TestUserGroupsAreRefreshed(t *testing.T) {
 	h := start(t, func(s *setup) { s.cfg.GroupRefresh = 50 * time.Millisecond })
 	h.slack.SetUserGroup(hrGroup, groupMember, "U0NEWHIRE")
 	waitFor(t, func() bool {
-		env, ack := h.command("U0NEWHIRE", "help")
-		_ = env
+		_, ack := h.command("U0NEWHIRE", "help")
 		return strings.Contains(ack.Message().Raw(), "Usage")
 	})
 	// When Slack fails, the last members stay allowed.

@@ -32,6 +32,10 @@ type job struct {
 	answered    bool
 }
 
+// ProgressBlockID marks the "getting…" note a command is acked with: the
+// answer follows on the command's response URL.
+const ProgressBlockID = "progress"
+
 const deniedText = "Sorry, you are not allowed to fetch background-check reports. Ask the bot's admin to add you."
 
 func (b *Bot) serveCommand(work context.Context, envelopeID string, cmd slack.SlashCommand) {
@@ -41,6 +45,9 @@ func (b *Bot) serveCommand(work context.Context, envelopeID string, cmd slack.Sl
 	recordNo, help, err := ParseCommand(cmd.Text)
 	j.recordNo = recordNo
 	switch {
+	case cmd.Command != b.cfg.Command:
+		b.answerAtOnce(j, OutcomeBadInput, slog.LevelWarn, fmt.Errorf("bot: got command %q; SLASH_COMMAND is %q", cmd.Command, b.cfg.Command),
+			fmt.Sprintf("This bot answers `%s` only. (If you are its admin: set SLASH_COMMAND to the command in the app's settings.)", b.cfg.Command))
 	case b.draining.Load():
 		b.answerAtOnce(j, OutcomeRestarting, slog.LevelWarn, nil, "The bot is restarting. Please run the command again in a few seconds.")
 	case !b.access.Allowed(j.user):
@@ -56,7 +63,9 @@ func (b *Bot) serveCommand(work context.Context, envelopeID string, cmd slack.Sl
 			b.answerAtOnce(j, outcome, level, err, text)
 			return
 		}
-		b.ack(j, textMessage(fmt.Sprintf(":hourglass: Getting a temporary report for record %s…", recordNo)))
+		note := textMessage(fmt.Sprintf(":hourglass: Getting a temporary report for record %s…", recordNo))
+		note.Blocks.BlockSet[0].(*slack.SectionBlock).BlockID = ProgressBlockID
+		b.ack(j, note)
 		b.fetch(work, j)
 	}
 }

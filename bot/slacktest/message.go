@@ -100,6 +100,7 @@ var (
 	dateToken = regexp.MustCompile(`<!date\^[0-9]+\^[^|>]*\|([^>]*)>`)
 	linkToken = regexp.MustCompile(`<([a-z]+://[^|>]+)\|([^>]*)>`)
 	emphasis  = regexp.MustCompile(`\*([^*\n]+)\*`)
+	emoji     = regexp.MustCompile(`:[a-z][a-z0-9_+-]*: ?`)
 )
 
 // Plain renders the message's blocks as a person reads them in a terminal
@@ -114,5 +115,6 @@ func (m Message) Plain() string {
 	s = dateToken.ReplaceAllString(s, "$1")
 	s = linkToken.ReplaceAllString(s, "$2: $1")
 	s = emphasis.ReplaceAllString(s, "$1")
+	s = emoji.ReplaceAllString(s, "")
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }

@@ -46,6 +46,8 @@ const (
 	NotInProgress
 	// NoFinishedItem is in progress with nothing finished yet.
 	NoFinishedItem
+	// Broken makes the vendor fail with code 900 (internal error) for it.
+	Broken
 )
 
 // Fault changes how the fake answers. The zero Fault answers normally; a
@@ -261,6 +263,8 @@ func (s *Server) answerRecord(recordNo string, state RecordState, now time.Time)
 		return CodeNotInProgress, "背调未在进行中"
 	case NoFinishedItem:
 		return CodeNoFinishedItem, "暂无已完成的调查项"
+	case Broken:
+		return "900", "系统内部错误"
 	}
 	return CodeRecordNotFound, "背调记录不存在"
 }
