@@ -38,8 +38,8 @@ type Config struct {
 	AllowedUsers   []string      // Slack user IDs
 	AllowedGroups  []string      // Slack user group IDs, members re-read every GroupRefresh
 	GroupRefresh   time.Duration // default 5m
-	UserRate       rate.Limit    // commands a person may make per second; default 5 a minute
-	UserBurst      int           // default 3
+	UserRate       rate.Limit    // commands and clicks a person may make per second; default 6 a minute
+	UserBurst      int           // how many at once; default 4
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
@@ -95,8 +95,8 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	cfg.APIURL = cmp(cfg.APIURL, DefaultAPIURL)
 	cfg.Command = cmp(cfg.Command, DefaultCommand)
 	cfg.GroupRefresh = cmp(cfg.GroupRefresh, DefaultGroupRefresh)
-	cfg.UserRate = cmp(cfg.UserRate, rate.Every(time.Minute/5))
-	cfg.UserBurst = cmp(cfg.UserBurst, 3)
+	cfg.UserRate = cmp(cfg.UserRate, rate.Every(time.Minute/6))
+	cfg.UserBurst = cmp(cfg.UserBurst, 4)
 	cfg.CommandTimeout = cmp(cfg.CommandTimeout, DefaultCommandTimeout)
 	cfg.DrainTimeout = cmp(cfg.DrainTimeout, DefaultDrainTimeout)
 	if cfg.HTTPClient == nil {

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/yibeidiao"
+)
+
+// config is everything the program reads from its environment.
+type config struct {
+	slackAppToken  string
+	slackBotToken  string
+	slackAPIURL    string
+	command        string
+	allowedUsers   []string
+	allowedGroups  []string
+	vendorBaseURL  string
+	vendorKey      string
+	vendorToken    string
+	vendorRPS      float64
+	vendorBurst    int
+	vendorTimeout  time.Duration
+	verifyResponse bool
+	commandTimeout time.Duration
+	healthAddr     string
+	logLevel       slog.Level
+	logFormat      string
+}
+
+var (
+	userIDPattern   = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	groupIDPattern  = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
+	vendorIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+	commandPattern  = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+)
+
+// loadConfig reads the environment once and reports every problem at once,
+// each naming its variable and what it expects, so that one restart fixes
+// them all. Secret values never appear in its errors.
+func loadConfig(getenv func(string) string) (config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	c := config{
+		slackAppToken: get("SLACK_APP_TOKEN"),
+		slackBotToken: get("SLACK_BOT_TOKEN"),
+		vendorKey:     get("YIBEIDIAO_KEY"),
+		vendorToken:   get("YIBEIDIAO_TOKEN"),
+		healthAddr:    get("HEALTH_ADDR"),
+	}
+
+	token := func(name, value, prefix, where string) {
+		switch {
+		case value == "":
+			bad(name, "missing; %s", where)
+		case !strings.HasPrefix(value, prefix):
+			bad(name, "must start with %q; %s", prefix, where)
+		}
+	}
+	token("SLACK_APP_TOKEN", c.slackAppToken, "xapp-", "the app-level token with the connections:write scope (app settings > Basic Information > App-Level Tokens)")
+	token("SLACK_BOT_TOKEN", c.slackBotToken, "xoxb-", "the Bot User OAuth Token (app settings > OAuth & Permissions)")
+	c.slackAPIURL = absoluteURL(get("SLACK_API_URL"), bot.DefaultAPIURL, "SLACK_API_URL", bad)
+	if !strings.HasSuffix(c.slackAPIURL, "/") {
+		c.slackAPIURL += "/"
+	}
+
+	c.command = cmpOr(get("SLASH_COMMAND"), bot.DefaultCommand)
+	if !commandPattern.MatchString(c.command) {
+		bad("SLASH_COMMAND", "must be a slash command like /tempreport (lowercase, no spaces), as in the app's settings")
+	}
+	listErrs := len(errs)
+	c.allowedUsers = idList("ALLOWED_USER_IDS", get("ALLOWED_USER_IDS"), userIDPattern, "Slack user IDs like U012AB3CD (profile > ⋮ > Copy member ID)", bad)
+	c.allowedGroups = idList("ALLOWED_USERGROUP_IDS", get("ALLOWED_USERGROUP_IDS"), groupIDPattern, "Slack user group IDs like S0614TZR7", bad)
+	if len(c.allowedUsers) == 0 && len(c.allowedGroups) == 0 && len(errs) == listErrs {
+		bad("ALLOWED_USER_IDS", "no one is allowed: set ALLOWED_USER_IDS and/or ALLOWED_USERGROUP_IDS (comma-separated)")
+	}
+
+	c.vendorBaseURL = absoluteURL(get("YIBEIDIAO_BASE_URL"), yibeidiao.DefaultBaseURL, "YIBEIDIAO_BASE_URL", bad)
+	for name, value := range map[string]string{"YIBEIDIAO_KEY": c.vendorKey, "YIBEIDIAO_TOKEN": c.vendorToken} {
+		switch {
+		case value == "":
+			bad(name, "missing; the vendor's customer service gives each enterprise a key and a token")
+		case !vendorIDPattern.MatchString(value):
+			bad(name, "must be 32 letters and digits (this one has %d characters; look for quotes or spaces)", len(value))
+		}
+	}
+	c.vendorRPS = number(get("YIBEIDIAO_RPS"), 1, "YIBEIDIAO_RPS", "vendor requests per second for this replica, a number above 0, like 1 or 0.5", bad)
+	c.vendorBurst = 3
+	if v := get("YIBEIDIAO_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad("YIBEIDIAO_BURST", "must be a whole number of 1 or more (requests allowed at once), not %q", v)
+		}
+		c.vendorBurst = max(n, 1)
+	}
+	c.vendorTimeout = duration(get("YIBEIDIAO_TIMEOUT"), yibeidiao.DefaultTimeout, "YIBEIDIAO_TIMEOUT", bad)
+	c.commandTimeout = duration(get("COMMAND_TIMEOUT"), bot.DefaultCommandTimeout, "COMMAND_TIMEOUT", bad)
+
+	c.verifyResponse = true
+	if v := get("YIBEIDIAO_VERIFY_RESPONSE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("YIBEIDIAO_VERIFY_RESPONSE", "must be true or false, not %q", v)
+		} else {
+			c.verifyResponse = b
+		}
+	}
+	if c.healthAddr != "" {
+		if _, port, err := net.SplitHostPort(c.healthAddr); err != nil || port == "" {
+			bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %q", c.healthAddr)
+		}
+	}
+	if err := c.logLevel.UnmarshalText([]byte(cmpOr(get("LOG_LEVEL"), "info"))); err != nil {
+		bad("LOG_LEVEL", "must be debug, info, warn or error, not %q", get("LOG_LEVEL"))
+	}
+	c.logFormat = strings.ToLower(cmpOr(get("LOG_FORMAT"), "text"))
+	if c.logFormat != "text" && c.logFormat != "json" {
+		bad("LOG_FORMAT", "must be text or json, not %q", get("LOG_FORMAT"))
+	}
+	if len(errs) > 0 {
+		return config{}, fmt.Errorf("configuration:\n%w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func absoluteURL(v, def, name string, bad func(string, string, ...any)) string {
+	v = cmpOr(v, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad(name, "must be an absolute http(s) URL, not %q (default %s)", v, def)
+	}
+	return v
+}
+
+func idList(name, v string, pattern *regexp.Regexp, what string, bad func(string, string, ...any)) []string {
+	var ids []string
+	for id := range strings.SplitSeq(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if !pattern.MatchString(id) {
+			bad(name, "%q is not one of %s", id, what)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func number(v string, def float64, name, what string, bad func(string, string, ...any)) float64 {
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n <= 0 || n > 1e6 {
+		bad(name, "must be %s, not %q", what, v)
+		return def
+	}
+	return n
+}
+
+func duration(v string, def time.Duration, name string, bad func(string, string, ...any)) time.Duration {
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		bad(name, "must be a Go duration above zero, like 10s or 1m30s, not %q", v)
+		return def
+	}
+	return d
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/yibeidiao"
+	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
+)
+
+// The demo's person and records.
+const (
+	demoUser          = "U0DEMOUSER"
+	demoReady         = "20190415152645093983751"
+	demoNotInProgress = "20190415152645093983752"
+	demoBroken        = "20190415152645093983753"
+)
+
+// runDemo is -demo: the real bot, wired to a fake Slack and a fake vendor on
+// 127.0.0.1, driven by lines typed (or piped) on stdin.
+func runDemo(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+	fakeSlack := slacktest.NewServer()
+	defer fakeSlack.Close()
+	vendor := yibeidiaotest.NewServer()
+	defer vendor.Close()
+	vendor.AddRecord(demoReady, yibeidiaotest.Ready)
+	vendor.AddRecord(demoNotInProgress, yibeidiaotest.NotInProgress)
+	vendor.AddRecord(demoBroken, yibeidiaotest.Broken)
+
+	client, err := yibeidiao.New(vendor.Key, vendor.Token, yibeidiao.WithBaseURL(vendor.URL), yibeidiao.WithRateLimiter(rate.NewLimiter(1, 3)))
+	if err != nil {
+		return err
+	}
+	b, err := bot.New(client, bot.Config{
+		AppToken:     fakeSlack.AppToken,
+		BotToken:     fakeSlack.BotToken,
+		APIURL:       fakeSlack.APIURL,
+		AllowedUsers: []string{demoUser},
+		UserRate:     rate.Every(time.Second), // a demo is for trying things quickly
+		UserBurst:    10,
+		Logger:       newLogger(stderr, slog.LevelWarn, "text", fakeSlack.AppToken, fakeSlack.BotToken, vendor.Token),
+	})
+	if err != nil {
+		return err
+	}
+	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- b.Run(botCtx) }()
+	defer func() { stopBot(); <-done }()
+
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := fakeSlack.WaitConnected(wait); err != nil {
+		return fmt.Errorf("demo: the bot did not connect to the fake Slack: %w", err)
+	}
+
+	fmt.Fprintf(stdout, `This is a DEMO. A fake Slack and a fake 易背调 vendor run on 127.0.0.1; nothing leaves this machine.
+You are %s, on the bot's allowlist. Type what you would type in Slack:
+  /tempreport %s   a record with a report: you get a link
+  /tempreport %s   a record that is not in progress
+  /tempreport %s   a record the vendor fails on
+  /tempreport help
+  click        press the last "Get a fresh link" button
+  quit
+`, demoUser, demoReady, demoNotInProgress, demoBroken)
+
+	d := &demo{slack: fakeSlack, out: stdout}
+	interactive := isTerminal(stdin)
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-botCtx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		if interactive {
+			fmt.Fprint(stdout, "> ")
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout)
+			return nil
+		case line, ok := <-lines:
+			line = strings.TrimSpace(line)
+			if !ok || line == "quit" || line == "exit" {
+				return nil
+			}
+			if !interactive {
+				fmt.Fprintf(stdout, "> %s\n", line)
+			}
+			if line == "" {
+				continue
+			}
+			if err := d.do(ctx, line); err != nil {
+				fmt.Fprintf(stdout, "(demo: %v)\n", err)
+			}
+		}
+	}
+}
+
+// demo plays one person in the fake Slack.
+type demo struct {
+	slack      *slacktest.Server
+	out        io.Writer
+	lastButton *slacktest.Button
+}
+
+func (d *demo) do(ctx context.Context, line string) error {
+	ctx, cancel := context.WithTimeout(ctx, bot.DefaultCommandTimeout+5*time.Second)
+	defer cancel()
+	var env *slacktest.Envelope
+	var err error
+	if line == "click" {
+		if d.lastButton == nil {
+			return errors.New(`no "Get a fresh link" button yet; ask for a report first`)
+		}
+		env, err = d.slack.SendClick(ctx, slacktest.Click{UserID: demoUser, ActionID: d.lastButton.ActionID, BlockID: d.lastButton.BlockID, Value: d.lastButton.Value})
+	} else {
+		command, text, _ := strings.Cut(line, " ")
+		if !strings.HasPrefix(command, "/") {
+			command, text = bot.DefaultCommand, line
+		}
+		env, err = d.slack.SendCommand(ctx, slacktest.Command{UserID: demoUser, Command: command, Text: text})
+	}
+	if err != nil {
+		return err
+	}
+	ack, err := env.WaitAck(ctx)
+	if err != nil {
+		return err
+	}
+	if env.Type == "slash_commands" {
+		m := ack.Message()
+		d.show(m)
+		if len(m.Blocks) == 0 || m.Blocks[0].BlockID != bot.ProgressBlockID {
+			return nil // the ack was the answer
+		}
+	}
+	posts, err := env.WaitPosts(ctx, 1)
+	if err != nil {
+		return err
+	}
+	d.show(posts[0].Message)
+	return nil
+}
+
+func (d *demo) show(m slacktest.Message) {
+	header := "bot, only you can see this:"
+	if m.ReplaceOriginal {
+		header = "bot, replacing its last message, only you can see this:"
+	}
+	fmt.Fprintln(d.out, header)
+	for line := range strings.SplitSeq(m.Plain(), "\n") {
+		fmt.Fprintln(d.out, "  │ "+line)
+	}
+	if bs := m.Buttons(); len(bs) > 0 {
+		d.lastButton = &bs[0]
+	}
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// healthReporter is what the health endpoint asks; *bot.Bot is one.
+type healthReporter interface {
+	Health() (connected bool, status string)
+}
+
+// healthHandler answers GET /healthz: 200 while the Slack socket is up, 503
+// with the reason otherwise.
+func healthHandler(h healthReporter) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, status := h.Health()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"connected": ok, "status": status})
+	})
+	return mux
+}
+
+// serveHealth starts the health endpoint; the returned func stops it.
+func serveHealth(addr string, h healthReporter, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("HEALTH_ADDR %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: healthHandler(h), ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			log.Error("health endpoint stopped", "error", err)
+		}
+	}()
+	log.Info("health endpoint listening", "addr", ln.Addr().String(), "path", "/healthz")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
+
+// probeHealth is -healthcheck: it asks the running bot's health endpoint.
+func probeHealth(ctx context.Context, addr string, stdout io.Writer) error {
+	if addr == "" {
+		return fmt.Errorf("HEALTH_ADDR is not set: the health endpoint is off")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("HEALTH_ADDR %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	fmt.Fprintln(stdout, strings.TrimSpace(string(body)))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not healthy (http %d)", resp.StatusCode)
+	}
+	return nil
+}

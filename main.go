@@ -1,0 +1,131 @@
+// Command tempreport is a Slack bot that gives HR people a private, one-minute
+// link to a temporary background-check report from 易背调 (yibeidiao).
+// See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/joho/godotenv"
+	"golang.org/x/time/rate"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/yibeidiao"
+)
+
+func main() {
+	// A missing .env is fine: the environment may come from elsewhere.
+	// godotenv never overrides a variable that is already set.
+	_ = godotenv.Load()
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tempreport:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, callable from tests: it parses flags, reads the
+// configuration and serves until SIGINT or SIGTERM.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	flags := flag.NewFlagSet("tempreport", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	check := flags.Bool("check", false, "check the configuration and credentials with Slack and the vendor, then exit")
+	demo := flags.Bool("demo", false, "try the bot with a fake Slack and a fake vendor on this machine; no accounts needed")
+	healthcheck := flags.Bool("healthcheck", false, "probe HEALTH_ADDR's /healthz and exit 0 if the bot is connected (for Docker's HEALTHCHECK)")
+	flags.Usage = func() {
+		fmt.Fprint(stderr, "Usage: tempreport [-check | -demo | -healthcheck]\n\n"+
+			"Serves the /tempreport Slack command over Socket Mode. Configuration comes from the\n"+
+			"environment and from .env in the working directory; see .env.example.\n\n")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if flags.NArg() > 0 {
+		flags.Usage()
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+
+	switch {
+	case *demo:
+		return runDemo(ctx, stdin, stdout, stderr)
+	case *healthcheck:
+		return probeHealth(ctx, getenv("HEALTH_ADDR"), stdout)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *check {
+		return runCheck(ctx, cfg, stdout)
+	}
+	log := newLogger(stderr, cfg.logLevel, cfg.logFormat, cfg.slackAppToken, cfg.slackBotToken, cfg.vendorToken)
+	return serve(ctx, cfg, log)
+}
+
+// newVendor makes the vendor client the configuration describes.
+func newVendor(cfg config, limiter *rate.Limiter) (*yibeidiao.Client, error) {
+	opts := []yibeidiao.Option{
+		yibeidiao.WithBaseURL(cfg.vendorBaseURL),
+		yibeidiao.WithHTTPClient(&http.Client{Timeout: cfg.vendorTimeout}),
+		yibeidiao.WithRateLimiter(limiter),
+	}
+	if !cfg.verifyResponse {
+		opts = append(opts, yibeidiao.WithoutResponseVerification())
+	}
+	return yibeidiao.New(cfg.vendorKey, cfg.vendorToken, opts...)
+}
+
+// botConfig is the bot's part of the configuration.
+func botConfig(cfg config, log *slog.Logger) bot.Config {
+	return bot.Config{
+		AppToken:       cfg.slackAppToken,
+		BotToken:       cfg.slackBotToken,
+		APIURL:         cfg.slackAPIURL,
+		Command:        cfg.command,
+		AllowedUsers:   cfg.allowedUsers,
+		AllowedGroups:  cfg.allowedGroups,
+		CommandTimeout: cfg.commandTimeout,
+		Logger:         log,
+	}
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	if !cfg.verifyResponse {
+		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
+	}
+	vendor, err := newVendor(cfg, rate.NewLimiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst))
+	if err != nil {
+		return err
+	}
+	b, err := bot.New(vendor, botConfig(cfg, log))
+	if err != nil {
+		return err
+	}
+	if cfg.healthAddr != "" {
+		stopHealth, err := serveHealth(cfg.healthAddr, b, log)
+		if err != nil {
+			return err
+		}
+		defer stopHealth()
+	}
+	return b.Run(ctx)
+}
+
+// shutdownTimeout bounds closing the health server.
+const shutdownTimeout = time.Second
