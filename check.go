@@ -83,11 +83,11 @@ func runCheck(ctx context.Context, cfg config, stdout io.Writer) error {
 func slackProblem(name string, err error) error {
 	code := err.Error()
 	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
-		return fmt.Errorf("Slack answered HTTP %d: check SLACK_API_URL (default %s)", sc.Code, bot.DefaultAPIURL)
+		return fmt.Errorf("the Slack API answered HTTP %d: check SLACK_API_URL (default %s)", sc.Code, bot.DefaultAPIURL)
 	}
 	switch {
 	case slices.Contains([]string{"invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired"}, code):
-		return fmt.Errorf("Slack refused %s (%s): copy it again from the app's settings; a reinstall makes new bot tokens", name, code)
+		return fmt.Errorf("%s was refused by Slack (%s): copy it again from the app's settings; a reinstall makes new bot tokens", name, code)
 	case code == "not_allowed_token_type":
 		return fmt.Errorf("%s is the wrong kind of token (%s): SLACK_APP_TOKEN is xapp-…, SLACK_BOT_TOKEN is xoxb-…", name, code)
 	case code == "missing_scope":
@@ -95,7 +95,7 @@ func slackProblem(name string, err error) error {
 	case code == "no_such_subteam":
 		return fmt.Errorf("%s: Slack knows no such user group (%s)", name, code)
 	case strings.Contains(code, "socket") || code == "invalid_app_level_token":
-		return fmt.Errorf("Slack would not open a socket (%s): turn Socket Mode on in the app's settings", code)
+		return fmt.Errorf("no socket for this app (%s): turn Socket Mode on in the app's settings", code)
 	}
 	return fmt.Errorf("could not reach Slack at SLACK_API_URL: %w", err)
 }

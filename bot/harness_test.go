@@ -49,7 +49,6 @@ type setup struct {
 	rps        rate.Limit
 	burst      int
 	generator  bot.ReportGenerator // instead of a client for the fake vendor
-	slackOpts  []slacktest.Option
 }
 
 // start runs a bot; change sets up the Slack config and vendor client.
