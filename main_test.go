@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
+)
+
+const readyRecord = "20190415152645093983751"
+
+// env is a getenv over a map.
+type env map[string]string
+
+func (e env) get(name string) string { return e[name] }
+
+// fakes starts a fake Slack and a fake vendor and returns an environment
+// that points the program at them.
+func fakes(t *testing.T, vendorOpts ...yibeidiaotest.Option) (*slacktest.Server, *yibeidiaotest.Server, env) {
+	t.Helper()
+	s := slacktest.NewServer()
+	t.Cleanup(s.Close)
+	v := yibeidiaotest.NewServer(vendorOpts...)
+	t.Cleanup(v.Close)
+	v.AddRecord(readyRecord, yibeidiaotest.Ready)
+	s.SetUserGroup("S0HRTEAM", "U0GROUPIE", "U0OTHER")
+	return s, v, env{
+		"SLACK_APP_TOKEN":       s.AppToken,
+		"SLACK_BOT_TOKEN":       s.BotToken,
+		"SLACK_API_URL":         strings.TrimSuffix(s.APIURL, "/"), // the program adds it
+		"ALLOWED_USER_IDS":      "U0ALLOWED, U0SECOND",
+		"ALLOWED_USERGROUP_IDS": "S0HRTEAM",
+		"YIBEIDIAO_BASE_URL":    v.URL,
+		"YIBEIDIAO_KEY":         v.Key,
+		"YIBEIDIAO_TOKEN":       v.Token,
+		"YIBEIDIAO_RPS":         "5",
+		"LOG_LEVEL":             "debug",
+		"LOG_FORMAT":            "json",
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	_, _, e := fakes(t)
+	delete(e, "YIBEIDIAO_BASE_URL")
+	delete(e, "YIBEIDIAO_RPS")
+	c, err := loadConfig(e.get)
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if !strings.HasSuffix(c.slackAPIURL, "/api/") || c.command != "/tempreport" || c.vendorBaseURL != "http://api.yibeidiao.com/open/company" ||
+		c.vendorRPS != 1 || c.vendorBurst != 3 || c.vendorTimeout != 10*time.Second || !c.verifyResponse ||
+		len(c.allowedUsers) != 2 || c.allowedUsers[1] != "U0SECOND" || len(c.allowedGroups) != 1 || c.healthAddr != "" {
+		t.Errorf("loadConfig = %+v, want the documented defaults", c)
+	}
+}
+
+func TestConfigReportsEveryProblemWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	e := env{
+		"SLACK_APP_TOKEN":           "xoxb-app-SECRETVALUE1",
+		"SLACK_BOT_TOKEN":           "SECRETVALUE2",
+		"SLACK_API_URL":             "slack.com/api",
+		"SLASH_COMMAND":             "tempreport",
+		"ALLOWED_USER_IDS":          "alice",
+		"YIBEIDIAO_BASE_URL":        "ftp://x",
+		"YIBEIDIAO_KEY":             "SECRETVALUE3",
+		"YIBEIDIAO_TOKEN":           `"SECRETVALUE4SECRETVALUE4SECRETVA"`,
+		"YIBEIDIAO_RPS":             "fast",
+		"YIBEIDIAO_BURST":           "0",
+		"YIBEIDIAO_TIMEOUT":         "10",
+		"YIBEIDIAO_VERIFY_RESPONSE": "maybe",
+		"COMMAND_TIMEOUT":           "-1s",
+		"HEALTH_ADDR":               "8080",
+		"LOG_LEVEL":                 "loud",
+		"LOG_FORMAT":                "xml",
+	}
+	_, err := loadConfig(e.get)
+	if err == nil {
+		t.Fatal("loadConfig accepted a broken configuration")
+	}
+	msg := err.Error()
+	for name := range e {
+		if !strings.Contains(msg, name+":") {
+			t.Errorf("the error does not name %s:\n%s", name, msg)
+		}
+	}
+	if strings.Contains(msg, "SECRETVALUE") {
+		t.Errorf("the error shows a secret:\n%s", msg)
+	}
+	if _, err := loadConfig(env{}.get); err == nil || !strings.Contains(err.Error(), "no one is allowed") {
+		t.Errorf("empty configuration: %v, want it to say no one is allowed", err)
+	}
+}
+
+func TestRunReportsBadConfiguration(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), nil, env{}.get, strings.NewReader(""), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") || !strings.Contains(err.Error(), "YIBEIDIAO_TOKEN") {
+		t.Errorf("run with no configuration = %v, want every missing variable named", err)
+	}
+	if err := run(t.Context(), []string{"-h"}, env{}.get, nil, &stdout, &stderr); err != nil {
+		t.Errorf("run -h = %v, want nil", err)
+	}
+	if !strings.Contains(stderr.String(), "-demo") {
+		t.Errorf("-h printed %q, want the flags", stderr.String())
+	}
+	if err := run(t.Context(), []string{"-bogus"}, env{}.get, nil, &stdout, &stderr); err == nil {
+		t.Error("run -bogus succeeded")
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	t.Parallel()
+	fakeSlack, _, e := fakes(t)
+	e["HEALTH_ADDR"] = freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, e.get, nil, &bytes.Buffer{}, &logs) }()
+
+	wait, stop := context.WithTimeout(t.Context(), 10*time.Second)
+	defer stop()
+	if err := fakeSlack.WaitConnected(wait); err != nil {
+		t.Fatalf("never connected: %v\n%s", err, logs.String())
+	}
+	cmd, err := fakeSlack.SendCommand(wait, slacktest.Command{UserID: "U0GROUPIE", Text: readyRecord})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := cmd.WaitPosts(wait, 1)
+	if err != nil || !strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
+		t.Fatalf("answer: %v, %v\n%s", posts, err, logs.String())
+	}
+	var out bytes.Buffer
+	for start := time.Now(); ; {
+		out.Reset()
+		if err = run(t.Context(), []string{"-healthcheck"}, e.get, nil, &out, &bytes.Buffer{}); err == nil || time.Since(start) > 5*time.Second {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || !strings.Contains(out.String(), `"connected":true`) {
+		t.Errorf("-healthcheck = %v, %q; want healthy", err, out.String())
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after cancellation = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancellation")
+	}
+	for _, secret := range []string{e["SLACK_APP_TOKEN"], e["SLACK_BOT_TOKEN"], e["YIBEIDIAO_TOKEN"], "/survey-result/", "/response/"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+	if !strings.Contains(logs.String(), `"msg":"command"`) {
+		t.Errorf("no audit line in the logs:\n%s", logs.String())
+	}
+}
+
+func TestRunExitsWhenSlackRefusesTheAppToken(t *testing.T) {
+	t.Parallel()
+	fakeSlack, _, e := fakes(t)
+	fakeSlack.FailConnectionsOpen(-1, 0, "invalid_auth")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, nil, e.get, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") || ctx.Err() != nil {
+		t.Errorf("run with a refused app token = %v, want an error naming SLACK_APP_TOKEN before the timeout", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		change    func(env)
+		vendor    []yibeidiaotest.Option
+		wantOK    bool
+		wantLines []string
+	}{
+		{name: "all good", wantOK: true, wantLines: []string{"✓ Slack bot token", "workspace", "✓ Slack app-level token", "✓ vendor credentials", "✓ allowed user group S0HRTEAM", "2 members", "All 4 checks passed"}},
+		{name: "wrong bot token", change: func(e env) { e["SLACK_BOT_TOKEN"] = "xoxb-wrong" },
+			wantLines: []string{"✗ Slack bot token", "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)", "✓ vendor credentials"}},
+		{name: "wrong app token", change: func(e env) { e["SLACK_APP_TOKEN"] = "xapp-wrong" },
+			wantLines: []string{"✗ Slack app-level token", "SLACK_APP_TOKEN was refused"}},
+		{name: "wrong vendor token", change: func(e env) { e["YIBEIDIAO_TOKEN"] = strings.Repeat("A", 32) },
+			wantLines: []string{"✗ vendor credentials", "check YIBEIDIAO_TOKEN", "901"}},
+		{name: "wrong vendor key", change: func(e env) { e["YIBEIDIAO_KEY"] = strings.Repeat("B", 32) },
+			wantLines: []string{"✗ vendor credentials", "does not know this enterprise", "YIBEIDIAO_KEY"}},
+		{name: "clock off", vendor: []yibeidiaotest.Option{yibeidiaotest.WithClock(func() time.Time { return time.Now().Add(time.Hour) })},
+			wantLines: []string{"✗ vendor credentials", "clock is off"}},
+		{name: "vendor unreachable", change: func(e env) { e["YIBEIDIAO_BASE_URL"] = "http://" + freeAddr(t) + "/open/company" },
+			wantLines: []string{"✗ vendor credentials", "could not reach the vendor", "YIBEIDIAO_BASE_URL"}},
+		{name: "unknown group", change: func(e env) { e["ALLOWED_USERGROUP_IDS"] = "S0NOSUCH" },
+			wantLines: []string{"✗ allowed user group S0NOSUCH", "no such user group"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, e := fakes(t, tt.vendor...)
+			if tt.change != nil {
+				tt.change(e)
+			}
+			var out bytes.Buffer
+			err := run(t.Context(), []string{"-check"}, e.get, nil, &out, &bytes.Buffer{})
+			if (err == nil) != tt.wantOK {
+				t.Errorf("-check = %v, want ok=%v\n%s", err, tt.wantOK, out.String())
+			}
+			for _, want := range tt.wantLines {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("-check output lacks %q:\n%s", want, out.String())
+				}
+			}
+			for _, secret := range []string{e["YIBEIDIAO_TOKEN"], e["SLACK_BOT_TOKEN"], e["SLACK_APP_TOKEN"]} {
+				if strings.Contains(out.String(), secret) || (err != nil && strings.Contains(err.Error(), secret)) {
+					t.Errorf("-check shows a secret:\n%s", out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	script := "/tempreport " + readyRecord + "\nclick\n/tempreport 20190415152645093983752\n/tempreport 20190415152645093983753\nhelp\nquit\n"
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"-demo"}, env{}.get, strings.NewReader(script), &out, &bytes.Buffer{}); err != nil {
+		t.Fatalf("-demo: %v", err)
+	}
+	for _, want := range []string{
+		"This is a DEMO",
+		"Open the report: http://127.0.0.1:", "/survey-result/", "This link expires in 1 minute", "[ Get a fresh link ]",
+		"replacing its last message",
+		"refused record 20190415152645093983752",
+		"The vendor is having trouble right now",
+		"Usage:",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+type stubHealth struct {
+	ok     bool
+	status string
+}
+
+func (s stubHealth) Health() (bool, string) { return s.ok, s.status }
+
+func TestHealthEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, h := range []stubHealth{{true, "connected"}, {false, "connection error: dial tcp: refused"}} {
+		rec := httptest.NewRecorder()
+		healthHandler(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		want := map[bool]int{true: http.StatusOK, false: http.StatusServiceUnavailable}[h.ok]
+		var body struct {
+			Connected bool   `json:"connected"`
+			Status    string `json:"status"`
+		}
+		if rec.Code != want || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != h.ok || body.Status != h.status {
+			t.Errorf("healthz with %+v = %d %s, want %d", h, rec.Code, rec.Body, want)
+		}
+	}
+	if err := probeHealth(t.Context(), "", &bytes.Buffer{}); err == nil {
+		t.Error("-healthcheck without HEALTH_ADDR succeeded")
+	}
+	if err := probeHealth(t.Context(), freeAddr(t), &bytes.Buffer{}); err == nil {
+		t.Error("-healthcheck with nothing listening succeeded")
+	}
+}
+
+func TestLoggerScrubsCredentials(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	log := newLogger(&out, 0, "json", "VENDORSECRET")
+	log.Info("oops VENDORSECRET", "token", "xoxb-123-456-abc", "app", "xapp-1-A1-2-abc",
+		"err", errTest("posting to https://hooks.slack.com/actions/T1/2/abc failed"),
+		"link", "see https://res.yibeidiao.com/a.pdf?Expires=1&OSSAccessKeyId=k&Signature=s")
+	for _, leak := range []string{"VENDORSECRET", "xoxb-", "xapp-", "hooks.slack.com", "Signature="} {
+		if strings.Contains(out.String(), leak) {
+			t.Errorf("log line shows %q: %s", leak, out.String())
+		}
+	}
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
