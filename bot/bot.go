@@ -116,13 +116,10 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient))
-	opts := []socketmode.Option{
-		// Debug output goes to slackLog, which keeps what operators need
-		// (disconnect reasons, which slack-go does not report otherwise)
-		// and drops lines that carry payloads.
-		socketmode.OptionDebug(true),
-		socketmode.OptionLog(slackLog{b}),
-	}
+	// slack-go's debug mode is off: it re-encodes every frame to redact it
+	// (a quarter of the ack path's CPU) and would hand payloads to a logger.
+	// The one thing it would tell, the disconnect reason, the dialer reads.
+	opts := []socketmode.Option{socketmode.OptionDialer(socketDialer(b.noteDisconnect, nil))}
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}

@@ -429,8 +429,8 @@ func TestSimultaneousCommands(t *testing.T) {
 	if len(calls) != n {
 		t.Errorf("vendor saw %d calls, want %d", len(calls), n)
 	}
-	if most := mostInOneSecond(calls); most > rps+burst {
-		t.Errorf("vendor saw %d calls in one second, limit allows %d", most, rps+burst)
+	if most := mostInOneSecond(calls); most > burst+rps*11/10 {
+		t.Errorf("vendor saw %d calls in one second, limit allows %d (with 100ms of timer jitter)", most, burst+rps*11/10)
 	}
 	slices.Sort(latencies)
 	p50, p99, worst := latencies[n/2], latencies[n*99/100], latencies[n-1]

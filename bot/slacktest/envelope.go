@@ -56,21 +56,47 @@ type Command struct {
 // SendCommand delivers a slash command to the bot, waiting for a socket if
 // none is open.
 func (s *Server) SendCommand(ctx context.Context, cmd Command) (*Envelope, error) {
-	if cmd.Command == "" {
-		cmd.Command = "/tempreport"
+	envs, err := s.SendCommands(ctx, []Command{cmd})
+	if err != nil {
+		return nil, err
 	}
-	if cmd.ChannelID == "" {
-		cmd.ChannelID = "C0FAKECHAN"
+	return envs[0], nil
+}
+
+// SendCommands delivers many slash commands at once: it encodes them all,
+// then writes them back to back on the socket, as a burst arrives from
+// Slack. Each envelope's SentAt is the moment its own frame goes out.
+func (s *Server) SendCommands(ctx context.Context, cmds []Command) ([]*Envelope, error) {
+	envs := make([]*Envelope, len(cmds))
+	frames := make([][]byte, len(cmds))
+	for i, cmd := range cmds {
+		if cmd.Command == "" {
+			cmd.Command = "/tempreport"
+		}
+		if cmd.ChannelID == "" {
+			cmd.ChannelID = "C0FAKECHAN"
+		}
+		e := s.newEnvelope("slash_commands")
+		payload := map[string]any{
+			"token": "deprecated-verification-token", "team_id": s.TeamID, "team_domain": "fake",
+			"channel_id": cmd.ChannelID, "channel_name": "hr", "user_id": cmd.UserID, "user_name": "someone",
+			"command": cmd.Command, "text": cmd.Text, "api_app_id": "A0FAKEAPP",
+			"is_enterprise_install": "false", // Slack sends a string here
+			"response_url":          e.ResponseURL, "trigger_id": "1.2.3",
+		}
+		frame, err := e.frame(payload)
+		if err != nil {
+			return nil, err
+		}
+		envs[i], frames[i] = e, frame
 	}
-	e := s.newEnvelope("slash_commands")
-	payload := map[string]any{
-		"token": "deprecated-verification-token", "team_id": s.TeamID, "team_domain": "fake",
-		"channel_id": cmd.ChannelID, "channel_name": "hr", "user_id": cmd.UserID, "user_name": "someone",
-		"command": cmd.Command, "text": cmd.Text, "api_app_id": "A0FAKEAPP",
-		"is_enterprise_install": "false", // Slack sends a string here
-		"response_url":          e.ResponseURL, "trigger_id": "1.2.3",
+	c, err := s.current(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return e, s.send(ctx, e, payload)
+	i := 0
+	err = c.writeFrames(frames, func() { envs[i].stampSent(); i++ })
+	return envs, err
 }
 
 // Click is a press of a Block Kit button in a message the bot posted.
@@ -137,18 +163,29 @@ func (s *Server) newEnvelope(typ string) *Envelope {
 }
 
 func (s *Server) send(ctx context.Context, e *Envelope, payload any) error {
+	frame, err := e.frame(payload)
+	if err != nil {
+		return err
+	}
 	c, err := s.current(ctx)
 	if err != nil {
 		return err
 	}
-	return c.write(map[string]any{
+	return c.writeFrames([][]byte{frame}, e.stampSent)
+}
+
+// frame is the envelope as Slack writes it on the socket.
+func (e *Envelope) frame(payload any) ([]byte, error) {
+	return json.Marshal(map[string]any{
 		"envelope_id": e.ID, "type": e.Type, "payload": payload,
 		"accepts_response_payload": e.Type == "slash_commands", "retry_attempt": 0, "retry_reason": "",
-	}, func() {
-		e.mu.Lock()
-		e.SentAt = time.Now()
-		e.mu.Unlock()
 	})
+}
+
+func (e *Envelope) stampSent() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.SentAt = time.Now()
 }
 
 func (e *Envelope) recordAck(payload json.RawMessage) {

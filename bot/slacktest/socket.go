@@ -19,16 +19,30 @@ type socket struct {
 	closed    chan struct{}
 }
 
-// write sends v; before, if not nil, runs under the write lock just before
-// the message goes out (to time it exactly).
-func (c *socket) write(v any, before func()) error {
+// write sends v as one JSON text frame.
+func (c *socket) write(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.writeFrames([][]byte{data}, nil)
+}
+
+// writeFrames sends frames back to back; before, if not nil, runs just
+// before each frame goes out, to time it exactly.
+func (c *socket) writeFrames(frames [][]byte, before func()) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if before != nil {
-		before()
+	for _, f := range frames {
+		if before != nil {
+			before()
+		}
+		_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			return err
+		}
 	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.ws.WriteJSON(v)
+	return nil
 }
 
 func (c *socket) close() {
@@ -51,7 +65,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		"debug_info":      map[string]any{"host": "slacktest", "approximate_connection_time": 18060},
 		"connection_info": map[string]any{"app_id": "A0FAKEAPP"},
 	}
-	if c.write(hello, nil) != nil {
+	if c.write(hello) != nil {
 		return
 	}
 	s.setConn(nil, c)
@@ -143,7 +157,7 @@ func (s *Server) Disconnect(ctx context.Context, reason string) error {
 	if err != nil {
 		return err
 	}
-	err = c.write(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slacktest"}}, nil)
+	err = c.write(map[string]any{"type": "disconnect", "reason": reason, "debug_info": map[string]any{"host": "slacktest"}})
 	go func() {
 		select {
 		case <-time.After(time.Second):
