@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +21,16 @@ import (
 )
 
 const readyRecord = "20190415152645093983751"
+
+// TestMain lets a test run the real program in a child process: the test
+// binary re-executed with TEMPREPORT_TEST_RUN_MAIN=1 is tempreport.
+func TestMain(m *testing.M) {
+	if os.Getenv("TEMPREPORT_TEST_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
 
 // env is a getenv over a map.
 type env map[string]string
@@ -194,6 +208,69 @@ func TestRunExitsWhenSlackRefusesTheAppToken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") || ctx.Err() != nil {
 		t.Errorf("run with a refused app token = %v, want an error naming SLACK_APP_TOKEN before the timeout", err)
 	}
+}
+
+// TestSIGTERMDuringABurst stops the real process the way docker stop does,
+// while commands wait on a slow vendor: each acked command still gets its
+// answer, and the process exits 0 within Docker's 10s grace.
+func TestSIGTERMDuringABurst(t *testing.T) {
+	t.Parallel()
+	fakeSlack, vendor, e := fakes(t)
+	const n = 20
+	users := make([]string, n)
+	cmds := make([]slacktest.Command, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("U%08d", i)
+		cmds[i] = slacktest.Command{UserID: users[i], Text: readyRecord}
+	}
+	e["ALLOWED_USER_IDS"] = strings.Join(users, ",")
+	e["YIBEIDIAO_RPS"], e["YIBEIDIAO_BURST"] = "50", "20"
+	vendor.SetFault(yibeidiaotest.Fault{Delay: time.Second})
+
+	cmd := exec.Command(os.Args[0]) // TestMain runs main, with no arguments
+	cmd.Env = append(os.Environ(), "TEMPREPORT_TEST_RUN_MAIN=1")
+	for k, v := range e {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := fakeSlack.WaitConnected(ctx); err != nil {
+		t.Fatalf("child never connected: %v\n%s", err, logs.String())
+	}
+	envs, err := fakeSlack.SendCommands(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if _, err := env.WaitAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	err = cmd.Wait()
+	took := time.Since(begin)
+	if err != nil {
+		t.Errorf("exit after SIGTERM: %v, want status 0\n%s", err, logs.String())
+	}
+	if took > 10*time.Second {
+		t.Errorf("exit took %v after SIGTERM, over Docker's 10s grace", took)
+	}
+	for _, env := range envs {
+		posts := env.Posts()
+		if len(posts) != 1 || !strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
+			t.Errorf("%s after SIGTERM: %d posts, want its link", env.ID, len(posts))
+		}
+	}
+	t.Logf("SIGTERM with %d commands in flight: exited in %v", n, took.Round(time.Millisecond))
 }
 
 func TestCheck(t *testing.T) {

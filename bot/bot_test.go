@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -137,10 +138,7 @@ func TestVendorFailures(t *testing.T) {
 	}{
 		{name: "not in progress", record: notInProgress, want: []string{"refused record " + notInProgress, yibeidiaotest.CodeNotInProgress, "in progress", "at least one finished"}, outcome: bot.OutcomeRefused},
 		{name: "unknown record", record: unknownRecord, want: []string{"refused", yibeidiaotest.CodeRecordNotFound}, outcome: bot.OutcomeRefused},
-		{name: "wrong token", change: func(s *setup) {
-			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithSeqSource(yibeidiao.NewSeq))
-			s.generator = nil
-		}, fault: yibeidiaotest.Fault{Code: "901"}, want: []string{"misconfigured", "admin"}, outcome: bot.OutcomeMisconfigured, logWant: "YIBEIDIAO_TOKEN"},
+		{name: "wrong token", fault: yibeidiaotest.Fault{Code: "901"}, want: []string{"misconfigured", "admin"}, outcome: bot.OutcomeMisconfigured, logWant: "YIBEIDIAO_TOKEN"},
 		{name: "clock", fault: yibeidiaotest.Fault{Code: "903"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: "clock"},
 		{name: "disabled", fault: yibeidiaotest.Fault{Code: "906"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: "customer service"},
 		{name: "vendor internal error", fault: yibeidiaotest.Fault{Code: "900"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient},
@@ -149,6 +147,14 @@ func TestVendorFailures(t *testing.T) {
 			fault: yibeidiaotest.Fault{Hang: true}, want: []string{"took too long", "try again in a minute"}, outcome: bot.OutcomeTimeout},
 		{name: "bad response signature", fault: yibeidiaotest.Fault{BadSign: true}, want: []string{"could not be verified", "no link"}, outcome: bot.OutcomeUnverifiable, logWant: "YIBEIDIAO_VERIFY_RESPONSE"},
 		{name: "garbage", fault: yibeidiaotest.Fault{Body: "<html>captive portal</html>"}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse},
+		{name: "truncated body", fault: yibeidiaotest.Fault{Body: `{"code":"000","key":"K","seq":"S","ts":"2019`}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse},
+		{name: "seq reused", fault: yibeidiaotest.Fault{Code: "902"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "replays"},
+		{name: "connection refused", change: func(s *setup) {
+			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithBaseURL("http://"+deadAddr(s.t)+"/open/company"))
+		}, want: []string{"having trouble", "try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "connection refused"},
+		{name: "slower than YIBEIDIAO_TIMEOUT", change: func(s *setup) {
+			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+		}, fault: yibeidiaotest.Fault{Delay: time.Second}, want: []string{"took too long", "try again in a minute"}, outcome: bot.OutcomeTimeout, logWant: "Client.Timeout"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -532,20 +538,22 @@ func TestShutdownCancelsWorkPastTheDrainTime(t *testing.T) {
 func TestAnswerPostIsRetriedOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t)
-	h.slack.FailResponsePosts(http.StatusInternalServerError)
-	env, _ := h.command(allowedUser, readyRecord)
-	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
-		t.Errorf("after one failed post: %s", m.Raw())
+	for _, status := range []int{http.StatusNotFound, http.StatusInternalServerError} {
+		h.slack.FailResponsePosts(status)
+		env, _ := h.command(allowedUser, readyRecord)
+		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
+			t.Errorf("after a first post answered %d: %s", status, m.Raw())
+		}
 	}
-	h.slack.FailResponsePosts(http.StatusNotFound, http.StatusNotFound)
-	lost, _ := h.command(allowedUser, readyRecord)
+	h.slack.FailResponsePosts(http.StatusNotFound, http.StatusInternalServerError)
+	lost, _ := h.command(groupMember, readyRecord)
 	waitFor(t, func() bool { return len(lost.Posts()) == 2 })
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
 	lines := h.auditLines("command")
-	if len(lines) != 2 || !strings.Contains(lines[1], `"level":"ERROR"`) || !strings.Contains(lines[1], `"delivered":false`) ||
-		!strings.Contains(lines[1], `"envelope_id":"`+lost.ID+`"`) {
+	if len(lines) != 3 || !strings.Contains(lines[2], `"level":"ERROR"`) || !strings.Contains(lines[2], `"delivered":false`) ||
+		!strings.Contains(lines[2], `"envelope_id":"`+lost.ID+`"`) || !strings.Contains(lines[2], `"user":"`+groupMember+`"`) {
 		t.Errorf("lost answer audit = %q, want an error line with delivered=false and its identifiers", lines)
 	}
 }
@@ -567,7 +575,10 @@ func TestUserGroupsAreRefreshed(t *testing.T) {
 	}
 }
 
-func TestHealthFollowsTheSocket(t *testing.T) {
+// TestConnectionsOpenFailsThenRecovers: Slack's apps.connections.open fails
+// a few times; the bot keeps trying, logs it, reports unhealthy meanwhile,
+// and serves again once Slack recovers.
+func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 	waitFor(t, func() bool { ok, _ := h.bot.Health(); return ok })
@@ -575,8 +586,112 @@ func TestHealthFollowsTheSocket(t *testing.T) {
 	if err := h.slack.DropConnection(h.ctx()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { ok, status := h.bot.Health(); return !ok && strings.Contains(status, "connect") })
-	waitFor(t, func() bool { return strings.Contains(h.logs.String(), "could not connect to Slack; retrying") })
+	waitFor(t, func() bool { return h.slack.ConnectionsOpened() >= 3 })
+	if ok, status := h.bot.Health(); ok || !strings.Contains(status, "connect") {
+		t.Errorf("health while Slack fails = %v, %q; want unhealthy, saying why", ok, status)
+	}
+	if !strings.Contains(h.logs.String(), "could not connect to Slack; retrying") {
+		t.Error("failed connection attempts were not logged")
+	}
+	h.slack.FailConnectionsOpen(0, 0, "")
+	waitFor(t, func() bool { ok, _ := h.bot.Health(); return ok && h.slack.Connected() })
+	env, _ := h.command(allowedUser, readyRecord)
+	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
+		t.Errorf("after recovery: %s", m.Raw())
+	}
+}
+
+// TestVendorHangsDuringABurst: every command still gets exactly one answer,
+// in its own time budget.
+func TestVendorHangsDuringABurst(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	users := make([]string, n)
+	cmds := make([]slacktest.Command, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("U%08d", i)
+		cmds[i] = slacktest.Command{UserID: users[i], Text: readyRecord}
+	}
+	h := start(t, func(s *setup) {
+		s.cfg.AllowedUsers = users
+		s.cfg.CommandTimeout = 500 * time.Millisecond
+	})
+	h.vendor.SetFault(yibeidiaotest.Fault{Hang: true})
+	envs, err := h.slack.SendCommands(h.ctx(), cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if m := h.answer(env); !strings.Contains(m.Raw(), "took too long") {
+			t.Errorf("hung vendor: answer %s", m.Raw())
+		}
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if env.Acks() != 1 || len(env.Posts()) != 1 {
+			t.Errorf("%s: %d acks, %d posts; want 1 and 1", env.ID, env.Acks(), len(env.Posts()))
+		}
+	}
+}
+
+// TestSocketDroppedMidBurst: the socket dies without a disconnect message
+// while commands are in flight. Acked commands still get their answers (they
+// go over HTTP), and commands after the reconnect are served.
+func TestSocketDroppedMidBurst(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	users := make([]string, n)
+	cmds := make([]slacktest.Command, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("U%08d", i)
+		cmds[i] = slacktest.Command{UserID: users[i], Text: readyRecord}
+	}
+	h := start(t, func(s *setup) { s.cfg.AllowedUsers = users })
+	h.vendor.SetFault(yibeidiaotest.Fault{Delay: 300 * time.Millisecond})
+	before, err := h.slack.SendCommands(h.ctx(), cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range before {
+		if _, err := env.WaitAck(h.ctx()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opened := h.slack.ConnectionsOpened()
+	if err := h.slack.DropConnection(h.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return h.slack.ConnectionsOpened() > opened && h.slack.Connected() })
+	after, err := h.slack.SendCommands(h.ctx(), cmds[:10])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range append(before, after...) {
+		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
+			t.Errorf("%s: %s", env.ID, m.Raw())
+		}
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range append(before, after...) {
+		if env.Acks() != 1 || len(env.Posts()) != 1 {
+			t.Errorf("%s: %d acks, %d posts; want 1 and 1", env.ID, env.Acks(), len(env.Posts()))
+		}
+	}
+}
+
+// deadAddr is a loopback address where nothing listens.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // waitFor polls cond until it holds, failing after a while.

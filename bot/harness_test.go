@@ -44,6 +44,7 @@ type harness struct {
 }
 
 type setup struct {
+	t          *testing.T
 	cfg        bot.Config
 	vendorOpts []yibeidiao.Option
 	rps        rate.Limit
@@ -62,6 +63,7 @@ func start(t *testing.T, change ...func(*setup)) *harness {
 	h.slack.SetUserGroup(hrGroup, groupMember)
 
 	s := &setup{
+		t: t,
 		cfg: bot.Config{
 			AppToken:      h.slack.AppToken,
 			BotToken:      h.slack.BotToken,

@@ -140,7 +140,11 @@ func TestLoad(t *testing.T) {
 	}
 	// The figures above are the measurement; this only guards against a
 	// change that makes acks wait for something (a vendor call takes 200ms).
-	if p99 := pct(acks, 99); p99 > 500*time.Millisecond {
+	guard := 500 * time.Millisecond
+	if raceEnabled {
+		guard = 2 * time.Second
+	}
+	if p99 := pct(acks, 99); p99 > guard {
 		t.Errorf("ack p99 %v: acks are waiting for something", p99)
 	}
 }
