@@ -43,7 +43,6 @@ type Config struct {
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
-	PingInterval   time.Duration // reconnect after this long without a ping from Slack; default 30s
 	Logger         *slog.Logger  // default slog.Default()
 }
 
@@ -120,9 +119,6 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	// (a quarter of the ack path's CPU) and would hand payloads to a logger.
 	// The one thing it would tell, the disconnect reason, the dialer reads.
 	opts := []socketmode.Option{socketmode.OptionDialer(socketDialer(b.noteDisconnect, nil))}
-	if cfg.PingInterval > 0 {
-		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
-	}
 	b.sm = socketmode.New(api, opts...)
 	b.access = newAccess(cfg.AllowedUsers, cfg.AllowedGroups, func(ctx context.Context, g string) ([]string, error) {
 		return api.GetUserGroupMembersContext(ctx, g)

@@ -35,7 +35,10 @@ var (
 	ErrBadAuthHeaders     = errors.New("yibeidiao: vendor rejected the auth headers (904)")
 	ErrUnknownEnterprise  = errors.New("yibeidiao: vendor does not know this key (905)")
 	ErrEnterpriseDisabled = errors.New("yibeidiao: enterprise account unavailable (906)")
-	errCodeSentinels      = map[string]error{"900": ErrVendorInternal, "901": ErrSignatureRejected, "902": ErrSeqReused, "903": ErrClockSkew, "904": ErrBadAuthHeaders, "905": ErrUnknownEnterprise, "906": ErrEnterpriseDisabled}
+	errCodeSentinels      = map[string]error{
+		"900": ErrVendorInternal, "901": ErrSignatureRejected, "902": ErrSeqReused, "903": ErrClockSkew,
+		"904": ErrBadAuthHeaders, "905": ErrUnknownEnterprise, "906": ErrEnterpriseDisabled,
+	}
 	errMisconfiguredCodes = map[string]bool{"901": true, "903": true, "904": true, "905": true, "906": true}
 	errTransientCodes     = map[string]bool{"900": true, "902": true}
 )
@@ -75,12 +78,8 @@ func (e *APIError) Error() string {
 // Is reports whether e belongs to target, one of the package's sentinels.
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrMisconfigured:
-		return e.kind() == ErrMisconfigured
-	case ErrTransient:
-		return e.kind() == ErrTransient
-	case ErrRefused:
-		return e.kind() == ErrRefused
+	case ErrMisconfigured, ErrTransient, ErrRefused:
+		return e.kind() == target
 	}
 	return e.Code != "" && errCodeSentinels[e.Code] == target
 }
