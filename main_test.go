@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -217,12 +216,7 @@ func TestSIGTERMDuringABurst(t *testing.T) {
 	t.Parallel()
 	fakeSlack, vendor, e := fakes(t)
 	const n = 20
-	users := make([]string, n)
-	cmds := make([]slacktest.Command, n)
-	for i := range users {
-		users[i] = fmt.Sprintf("U%08d", i)
-		cmds[i] = slacktest.Command{UserID: users[i], Text: readyRecord}
-	}
+	users, cmds := slacktest.Crowd(n, readyRecord)
 	e["ALLOWED_USER_IDS"] = strings.Join(users, ",")
 	e["YIBEIDIAO_RPS"], e["YIBEIDIAO_BURST"] = "50", "20"
 	vendor.SetFault(yibeidiaotest.Fault{Delay: time.Second})

@@ -3,12 +3,10 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -387,34 +385,18 @@ func TestPanicIsAnsweredWithAnApology(t *testing.T) {
 func TestSimultaneousCommands(t *testing.T) {
 	t.Parallel()
 	const n, rps, burst = 60, 20, 5
-	users := make([]string, n)
-	for i := range users {
-		users[i] = fmt.Sprintf("U%08d", i)
-	}
+	users, cmds := slacktest.Crowd(n, readyRecord)
 	h := start(t, func(s *setup) {
 		s.cfg.AllowedUsers = users
 		s.rps, s.burst = rps, burst
 	})
 	h.vendor.SetFault(yibeidiaotest.Fault{Delay: 200 * time.Millisecond})
-
-	envs := make([]*slacktest.Envelope, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			env, err := h.slack.SendCommand(h.ctx(), slacktest.Command{UserID: users[i], Text: readyRecord})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			envs[i] = env
-		})
+	envs, err := h.slack.SendCommands(h.ctx(), cmds)
+	if err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
 	var latencies []time.Duration
 	for _, env := range envs {
-		if env == nil {
-			t.FailNow()
-		}
 		if _, err := env.WaitAck(h.ctx()); err != nil {
 			t.Fatal(err)
 		}
@@ -606,12 +588,7 @@ func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 func TestVendorHangsDuringABurst(t *testing.T) {
 	t.Parallel()
 	const n = 30
-	users := make([]string, n)
-	cmds := make([]slacktest.Command, n)
-	for i := range users {
-		users[i] = fmt.Sprintf("U%08d", i)
-		cmds[i] = slacktest.Command{UserID: users[i], Text: readyRecord}
-	}
+	users, cmds := slacktest.Crowd(n, readyRecord)
 	h := start(t, func(s *setup) {
 		s.cfg.AllowedUsers = users
 		s.cfg.CommandTimeout = 500 * time.Millisecond
@@ -642,12 +619,7 @@ func TestVendorHangsDuringABurst(t *testing.T) {
 func TestSocketDroppedMidBurst(t *testing.T) {
 	t.Parallel()
 	const n = 30
-	users := make([]string, n)
-	cmds := make([]slacktest.Command, n)
-	for i := range users {
-		users[i] = fmt.Sprintf("U%08d", i)
-		cmds[i] = slacktest.Command{UserID: users[i], Text: readyRecord}
-	}
+	users, cmds := slacktest.Crowd(n, readyRecord)
 	h := start(t, func(s *setup) { s.cfg.AllowedUsers = users })
 	h.vendor.SetFault(yibeidiaotest.Fault{Delay: 300 * time.Millisecond})
 	before, err := h.slack.SendCommands(h.ctx(), cmds)

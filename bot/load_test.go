@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"os"
 	"runtime"
@@ -42,10 +41,7 @@ func TestLoad(t *testing.T) {
 		n = min(n, 100)
 	}
 	rps, burst := *loadRPS, *loadBurst
-	users := make([]string, n)
-	for i := range users {
-		users[i] = fmt.Sprintf("U%08d", i)
-	}
+	users, cmds := slacktest.Crowd(n, readyRecord)
 	transport := &http.Transport{MaxIdleConnsPerHost: 10}
 	defer transport.CloseIdleConnections()
 	h := start(t, func(s *setup) {
@@ -65,10 +61,6 @@ func TestLoad(t *testing.T) {
 	calls0 := len(h.vendor.Calls())
 	heap := sampleHeap()
 
-	cmds := make([]slacktest.Command, n)
-	for i, u := range users {
-		cmds[i] = slacktest.Command{UserID: u, Text: readyRecord}
-	}
 	begin := time.Now()
 	envs, err := h.slack.SendCommands(h.ctxFor(time.Minute), cmds)
 	if err != nil {

@@ -299,3 +299,15 @@ func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, map[string]any{"ok": true})
 }
+
+// Crowd makes n people (user IDs U00000000, U00000001, …) who each type the
+// same text: a burst for [Server.SendCommands].
+func Crowd(n int, text string) (users []string, cmds []Command) {
+	users = make([]string, n)
+	cmds = make([]Command, n)
+	for i := range n {
+		users[i] = fmt.Sprintf("U%08d", i)
+		cmds[i] = Command{UserID: users[i], Text: text}
+	}
+	return users, cmds
+}
