@@ -30,11 +30,8 @@ type watchedConn struct {
 	net.Conn
 	onDisconnect func(reason string)
 	mu           sync.Mutex
-	window       []byte // the last bytes read, so that a message split across reads is seen whole
+	window       []byte // the end of what was read, so that a message split across reads is seen whole
 }
-
-// windowSize is far more than a disconnect message.
-const windowSize = 1024
 
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
@@ -44,24 +41,15 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// disconnectWord is what every disconnect message contains; most reads
-// do not, and skip the regular expressions.
+// disconnectWord is in every disconnect message; most reads lack it and
+// skip the regular expressions.
 var disconnectWord = []byte(`"disconnect"`)
 
 func (c *watchedConn) scan(data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.window) == 0 && !bytes.Contains(data, disconnectWord) {
-		// Keep the end, in case a message starts there.
-		c.window = append(c.window, data[max(0, len(data)-2*messageReach):]...)
-		return
-	}
 	c.window = append(c.window, data...)
-	if !bytes.Contains(c.window, disconnectWord) {
-		c.window = append(c.window[:0], c.window[max(0, len(c.window)-2*messageReach):]...)
-		return
-	}
-	for {
+	for bytes.Contains(c.window, disconnectWord) {
 		loc := disconnectType.FindIndex(c.window)
 		if loc == nil {
 			break
@@ -73,8 +61,9 @@ func (c *watchedConn) scan(data []byte) {
 		c.onDisconnect(reason)
 		c.window = c.window[end:]
 	}
-	if len(c.window) > windowSize {
-		c.window = append(c.window[:0], c.window[len(c.window)-windowSize:]...)
+	// Keep only what a message starting near the end could need.
+	if keep := 2 * messageReach; len(c.window) > keep {
+		c.window = append(c.window[:0], c.window[len(c.window)-keep:]...)
 	}
 }
 
