@@ -33,6 +33,9 @@ func healthHandler(h healthReporter) http.Handler {
 	return mux
 }
 
+// shutdownTimeout bounds closing the health server.
+const shutdownTimeout = time.Second
+
 // serveHealth starts the health endpoint; the returned func stops it.
 func serveHealth(addr string, h healthReporter, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)

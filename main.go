@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/joho/godotenv"
 	"golang.org/x/time/rate"
@@ -106,6 +105,8 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	log.Info("starting", "slack_api", cfg.slackAPIURL, "vendor", cfg.vendorBaseURL, "vendor_rps", cfg.vendorRPS,
+		"vendor_burst", cfg.vendorBurst, "vendor_timeout", cfg.vendorTimeout, "command_timeout", cfg.commandTimeout, "health_addr", cfg.healthAddr)
 	if !cfg.verifyResponse {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
@@ -126,6 +127,3 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	return b.Run(ctx)
 }
-
-// shutdownTimeout bounds closing the health server.
-const shutdownTimeout = time.Second
