@@ -25,6 +25,7 @@ func (e *InputError) Error() string { return e.Reason }
 // ErrInput is matched by every [*InputError].
 var ErrInput = errors.New("bad command input")
 
+// Is makes every InputError match [ErrInput].
 func (e *InputError) Is(target error) bool { return target == ErrInput }
 
 // ParseCommand reads what a person typed after the slash command. It returns

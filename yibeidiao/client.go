@@ -134,6 +134,7 @@ type TempReport struct {
 	VendorTime time.Time // the vendor's ts, zero if it sent none
 }
 
+// String describes the report without its URL.
 func (r *TempReport) String() string {
 	return fmt.Sprintf("temporary report (seq %s, expires %s)", r.Seq, r.ExpiresAt.Format(time.RFC3339))
 }
