@@ -401,3 +401,38 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestEnvExampleListsEveryVariable keeps .env.example and the README's
+// configuration table in step with what the program reads.
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	read := map[string]bool{}
+	_, _ = loadConfig(func(name string) string { read[name] = true; return "" })
+	example, err := os.ReadFile(".env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for line := range strings.SplitSeq(string(example), "\n") {
+		if name, _, ok := strings.Cut(strings.TrimPrefix(line, "#"), "="); ok && !strings.Contains(name, " ") {
+			listed[name] = true
+		}
+	}
+	for name := range read {
+		if !listed[name] {
+			t.Errorf(".env.example does not list %s", name)
+		}
+		if !strings.Contains(string(readme), "| `"+name+"` |") {
+			t.Errorf("the README's configuration table does not list %s", name)
+		}
+	}
+	for name := range listed {
+		if !read[name] {
+			t.Errorf(".env.example lists %s, which the program does not read", name)
+		}
+	}
+}
