@@ -206,16 +206,17 @@ func (b *Bot) recoverPanic(j *job) {
 		return
 	}
 	b.log.Error("panic while serving "+j.kind, "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "envelope_id", j.envelopeID, "user", j.user)
-	const sorry = "Sorry, something went wrong on our side. Please try again; if it keeps happening, tell the bot's admin."
+	err := errors.New("bot: panic")
 	if !j.acked && j.kind == "command" {
-		b.answerAtOnce(j, OutcomeInternal, slog.LevelError, errors.New("panic"), sorry)
+		text, outcome, level := explain(err, b.cfg.Command, j.recordNo)
+		b.answerAtOnce(j, outcome, level, err, text)
 		return
 	}
 	if !j.acked {
 		b.ack(j, nil)
 	}
 	if !j.answered && j.responseURL != "" {
-		b.answer(j, textMessage(sorry), OutcomeInternal, slog.LevelError, errors.New("panic"))
+		b.answerError(j, err)
 	}
 }
 

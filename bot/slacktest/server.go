@@ -27,10 +27,9 @@ type Server struct {
 	BotToken string // xoxb- token the Web API methods accept
 	TeamID   string
 
-	srv          *httptest.Server
-	pingInterval time.Duration
-	upgrader     websocket.Upgrader
-	done         chan struct{}
+	srv      *httptest.Server
+	upgrader websocket.Upgrader
+	done     chan struct{}
 
 	mu          sync.Mutex
 	conn        *socket       // the newest open socket, nil when none
@@ -38,7 +37,6 @@ type Server struct {
 	opens       int
 	openFault   openFault
 	openFails   int // how many more opens fail with openFault; negative: all
-	sockets     int
 	groups      map[string][]string
 	groupsFail  bool
 	postFaults  []int
@@ -51,29 +49,23 @@ type openFault struct {
 	err    string
 }
 
-// Option configures a [Server].
-type Option func(*Server)
-
-// WithPingInterval sets how often the fake pings each socket (default 5s).
-func WithPingInterval(d time.Duration) Option { return func(s *Server) { s.pingInterval = d } }
+// pingInterval is how often the fake pings each socket, well inside
+// slack-go's 30s limit.
+const pingInterval = 5 * time.Second
 
 // NewServer starts a fake Slack on 127.0.0.1. Close it when done.
-func NewServer(opts ...Option) *Server {
+func NewServer() *Server {
 	s := &Server{
-		AppToken:     "xapp-1-A0FAKEAPP-" + randomHex(16),
-		BotToken:     "xoxb-0000-" + randomHex(16),
-		TeamID:       "T0FAKETEAM",
-		pingInterval: 5 * time.Second,
-		done:         make(chan struct{}),
-		connChanged:  make(chan struct{}),
-		groups:       map[string][]string{},
-		envelopes:    map[string]*Envelope{},
+		AppToken:    "xapp-1-A0FAKEAPP-" + randomHex(16),
+		BotToken:    "xoxb-0000-" + randomHex(16),
+		TeamID:      "T0FAKETEAM",
+		done:        make(chan struct{}),
+		connChanged: make(chan struct{}),
+		groups:      map[string][]string{},
+		envelopes:   map[string]*Envelope{},
 		// slack-go dials with Origin https://api.slack.com, which the default
 		// check would refuse.
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
-	}
-	for _, opt := range opts {
-		opt(s)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/apps.connections.open", s.serveConnectionsOpen)
@@ -144,8 +136,7 @@ func (s *Server) serveConnectionsOpen(w http.ResponseWriter, r *http.Request) {
 		fault = s.openFault
 		s.openFails--
 	}
-	s.sockets++
-	ticket := s.sockets
+	ticket := s.opens
 	s.mu.Unlock()
 	switch {
 	case r.Header.Get("Authorization") != "Bearer "+s.AppToken:

@@ -103,7 +103,7 @@ func (s *Server) setConn(old, c *socket) {
 }
 
 func (s *Server) ping(c *socket) {
-	t := time.NewTicker(s.pingInterval)
+	t := time.NewTicker(pingInterval)
 	defer t.Stop()
 	for {
 		select {
