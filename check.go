@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
-	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
 // runCheck is -check: it proves each credential with a harmless call and
@@ -41,13 +37,13 @@ func runCheck(ctx context.Context, cfg config, stdout io.Writer) error {
 	step("Slack bot token (auth.test)", func() (string, error) {
 		r, err := api.AuthTestContext(ctx)
 		if err != nil {
-			return "", slackProblem("SLACK_BOT_TOKEN", err)
+			return "", problem(err)
 		}
 		return fmt.Sprintf("workspace %q (%s), bot user %s", r.Team, r.TeamID, r.UserID), nil
 	})
 	step("Slack app-level token (apps.connections.open, without connecting)", func() (string, error) {
 		if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-			return "", slackProblem("SLACK_APP_TOKEN", err)
+			return "", problem(fmt.Errorf("%w: %w", bot.ErrSocketRefused, err))
 		}
 		return "Socket Mode is on and the token may open a socket", nil
 	})
@@ -58,7 +54,7 @@ func runCheck(ctx context.Context, cfg config, stdout io.Writer) error {
 		}
 		msg, err := vendor.Balance(ctx)
 		if err != nil {
-			return "", vendorProblem(err)
+			return "", problem(err)
 		}
 		return "key, token, signature and clock accepted; balance " + string(msg), nil
 	})
@@ -66,7 +62,7 @@ func runCheck(ctx context.Context, cfg config, stdout io.Writer) error {
 		step("allowed user group "+g+" (usergroups.users.list)", func() (string, error) {
 			members, err := api.GetUserGroupMembersContext(ctx, g)
 			if err != nil {
-				return "", slackProblem("ALLOWED_USERGROUP_IDS", err)
+				return "", problem(&bot.GroupError{Group: g, Err: err})
 			}
 			return fmt.Sprintf("%d members", len(members)), nil
 		})
@@ -79,34 +75,11 @@ func runCheck(ctx context.Context, cfg config, stdout io.Writer) error {
 	return nil
 }
 
-// slackProblem explains a Slack Web API error, naming the variable to fix.
-func slackProblem(name string, err error) error {
-	code := err.Error()
-	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
-		return fmt.Errorf("the Slack API answered HTTP %d: check SLACK_API_URL (default %s)", sc.Code, bot.DefaultAPIURL)
-	}
-	switch {
-	case slices.Contains([]string{"invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired"}, code):
-		return fmt.Errorf("%s was refused by Slack (%s): copy it again from the app's settings; a reinstall makes new bot tokens", name, code)
-	case code == "not_allowed_token_type":
-		return fmt.Errorf("%s is the wrong kind of token (%s): SLACK_APP_TOKEN is xapp-…, SLACK_BOT_TOKEN is xoxb-…", name, code)
-	case code == "missing_scope":
-		return fmt.Errorf("the app lacks a scope (%s): give the bot the usergroups:read scope (OAuth & Permissions) and reinstall; the app-level token needs connections:write", code)
-	case code == "no_such_subteam":
-		return fmt.Errorf("%s: Slack knows no such user group (%s)", name, code)
-	case strings.Contains(code, "socket") || code == "invalid_app_level_token":
-		return fmt.Errorf("no socket for this app (%s): turn Socket Mode on in the app's settings", code)
-	}
-	return fmt.Errorf("could not reach Slack at SLACK_API_URL: %w", err)
-}
-
-// vendorProblem explains a vendor error in plain words.
-func vendorProblem(err error) error {
-	if hint := bot.AdminHint(err); hint != "" && !errors.Is(err, yibeidiao.ErrTransient) {
-		return fmt.Errorf("%s\n    (%w)", hint, err)
-	}
-	if errors.Is(err, yibeidiao.ErrTransient) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("could not reach the vendor: check YIBEIDIAO_BASE_URL and the network, or try later if the vendor is down\n    (%w)", err)
+// problem is a failed check in plain words: the operator's hint, then the
+// error itself.
+func problem(err error) error {
+	if h := hint(err); h != "" {
+		return fmt.Errorf("%s\n    (%w)", h, err)
 	}
 	return err
 }

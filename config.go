@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -17,23 +19,25 @@ import (
 
 // config is everything the program reads from its environment.
 type config struct {
-	slackAppToken  string
-	slackBotToken  string
-	slackAPIURL    string
-	command        string
-	allowedUsers   []string
-	allowedGroups  []string
-	vendorBaseURL  string
-	vendorKey      string
-	vendorToken    string
-	vendorRPS      float64
-	vendorBurst    int
-	vendorTimeout  time.Duration
-	verifyResponse bool
-	commandTimeout time.Duration
-	healthAddr     string
-	logLevel       slog.Level
-	logFormat      string
+	slackAppToken     string
+	slackBotToken     string
+	slackAPIURL       string
+	command           string
+	allowedUsers      []string
+	allowedGroups     []string
+	userRatePerMinute float64
+	userBurst         int
+	vendorBaseURL     string
+	vendorKey         string
+	vendorToken       string
+	vendorRPS         float64
+	vendorBurst       int
+	vendorTimeout     time.Duration
+	verifyResponse    bool
+	commandTimeout    time.Duration
+	healthAddr        string
+	logLevel          slog.Level
+	logFormat         string
 }
 
 var (
@@ -41,6 +45,7 @@ var (
 	groupIDPattern  = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 	vendorIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 	commandPattern  = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+	hostPattern     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
 )
 
 // loadConfig reads the environment once and reports every problem at once,
@@ -75,7 +80,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.slackAPIURL += "/"
 	}
 
-	c.command = cmpOr(get("SLASH_COMMAND"), bot.DefaultCommand)
+	c.command = cmp.Or(get("SLASH_COMMAND"), bot.DefaultCommand)
 	if !commandPattern.MatchString(c.command) {
 		bad("SLASH_COMMAND", "must be a slash command like /tempreport (lowercase, no spaces), as in the app's settings")
 	}
@@ -86,27 +91,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("ALLOWED_USER_IDS", "no one is allowed: set ALLOWED_USER_IDS and/or ALLOWED_USERGROUP_IDS (comma-separated)")
 	}
 
-	c.vendorBaseURL = absoluteURL(get("YIBEIDIAO_BASE_URL"), yibeidiao.DefaultBaseURL, "YIBEIDIAO_BASE_URL", bad)
-	for name, value := range map[string]string{"YIBEIDIAO_KEY": c.vendorKey, "YIBEIDIAO_TOKEN": c.vendorToken} {
-		switch {
-		case value == "":
-			bad(name, "missing; the vendor's customer service gives each enterprise a key and a token")
-		case !vendorIDPattern.MatchString(value):
-			bad(name, "must be 32 letters and digits (this one has %d characters; look for quotes or spaces)", len(value))
-		}
-	}
-	c.vendorRPS = number(get("YIBEIDIAO_RPS"), 1, "YIBEIDIAO_RPS", "vendor requests per second for this replica, a number above 0, like 1 or 0.5", bad)
-	c.vendorBurst = 3
-	if v := get("YIBEIDIAO_BURST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			bad("YIBEIDIAO_BURST", "must be a whole number of 1 or more (requests allowed at once), not %q", v)
-		}
-		c.vendorBurst = max(n, 1)
-	}
-	c.vendorTimeout = duration(get("YIBEIDIAO_TIMEOUT"), yibeidiao.DefaultTimeout, "YIBEIDIAO_TIMEOUT", bad)
-	c.commandTimeout = duration(get("COMMAND_TIMEOUT"), bot.DefaultCommandTimeout, "COMMAND_TIMEOUT", bad)
+	c.userRatePerMinute = number(get("USER_RATE_PER_MINUTE"), float64(bot.DefaultUserRate)*60, 1.0/60, "USER_RATE_PER_MINUTE",
+		"turns a person gets back per minute, a number from 0.0167 (one an hour) up, like 20", bad)
+	c.userBurst = whole(get("USER_BURST"), bot.DefaultUserBurst, "USER_BURST", "commands a person may send at once", bad)
 
+	c.vendorBaseURL = absoluteURL(get("YIBEIDIAO_BASE_URL"), yibeidiao.DefaultBaseURL, "YIBEIDIAO_BASE_URL", bad)
+	for _, v := range []struct{ name, value string }{{"YIBEIDIAO_KEY", c.vendorKey}, {"YIBEIDIAO_TOKEN", c.vendorToken}} {
+		switch {
+		case v.value == "":
+			bad(v.name, "missing; the vendor's customer service gives each enterprise a key and a token")
+		case !vendorIDPattern.MatchString(v.value):
+			bad(v.name, "must be 32 letters and digits (this one has %d characters; look for quotes or spaces)", len(v.value))
+		}
+	}
+	c.vendorRPS = number(get("YIBEIDIAO_RPS"), 1, 1.0/3600, "YIBEIDIAO_RPS",
+		"vendor requests per second for this replica, a number from 0.000278 (one an hour) up, like 1 or 0.5", bad)
+	c.vendorBurst = whole(get("YIBEIDIAO_BURST"), 3, "YIBEIDIAO_BURST", "vendor requests allowed at once", bad)
+	c.vendorTimeout = duration(get("YIBEIDIAO_TIMEOUT"), yibeidiao.DefaultTimeout, "YIBEIDIAO_TIMEOUT", bad)
 	c.verifyResponse = true
 	if v := get("YIBEIDIAO_VERIFY_RESPONSE"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -116,15 +117,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.verifyResponse = b
 		}
 	}
-	if c.healthAddr != "" {
-		if _, port, err := net.SplitHostPort(c.healthAddr); err != nil || port == "" {
-			bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %q", c.healthAddr)
-		}
+	c.commandTimeout = duration(get("COMMAND_TIMEOUT"), bot.DefaultCommandTimeout, "COMMAND_TIMEOUT", bad)
+
+	if c.healthAddr != "" && !validListenAddr(c.healthAddr) {
+		bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %q (with docker --env-file, put no comment on the same line)", c.healthAddr)
 	}
-	if err := c.logLevel.UnmarshalText([]byte(cmpOr(get("LOG_LEVEL"), "info"))); err != nil {
+	if err := c.logLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error, not %q", get("LOG_LEVEL"))
 	}
-	c.logFormat = strings.ToLower(cmpOr(get("LOG_FORMAT"), "text"))
+	c.logFormat = strings.ToLower(cmp.Or(get("LOG_FORMAT"), "text"))
 	if c.logFormat != "text" && c.logFormat != "json" {
 		bad("LOG_FORMAT", "must be text or json, not %q", get("LOG_FORMAT"))
 	}
@@ -135,7 +136,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 }
 
 func absoluteURL(v, def, name string, bad func(string, string, ...any)) string {
-	v = cmpOr(v, def)
+	v = cmp.Or(v, def)
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad(name, "must be an absolute http(s) URL, not %q (default %s)", v, def)
@@ -159,16 +160,44 @@ func idList(name, v string, pattern *regexp.Regexp, what string, bad func(string
 	return ids
 }
 
-func number(v string, def float64, name, what string, bad func(string, string, ...any)) float64 {
+// number reads a rate: finite, at least least (a turn an hour, so that no
+// wait is absurd) and at most a million.
+func number(v string, def, least float64, name, what string, bad func(string, string, ...any)) float64 {
 	if v == "" {
 		return def
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil || n <= 0 || n > 1e6 {
+	if err != nil || math.IsNaN(n) || n < least || n > 1e6 {
 		bad(name, "must be %s, not %q", what, v)
 		return def
 	}
 	return n
+}
+
+// whole reads a burst: a whole number from 1 to a million.
+func whole(v string, def int, name, what string, bad func(string, string, ...any)) int {
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1e6 {
+		bad(name, "must be a whole number of 1 or more (%s), not %q", what, v)
+		return def
+	}
+	return n
+}
+
+// validListenAddr accepts host:port and :port with a numeric port, and a
+// host that is an IP address or a plain DNS name.
+func validListenAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return false
+	}
+	return host == "" || net.ParseIP(host) != nil || hostPattern.MatchString(host)
 }
 
 func duration(v string, def time.Duration, name string, bad func(string, string, ...any)) time.Duration {
@@ -181,11 +210,4 @@ func duration(v string, def time.Duration, name string, bad func(string, string,
 		return def
 	}
 	return d
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

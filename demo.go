@@ -47,8 +47,6 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) err
 		BotToken:     fakeSlack.BotToken,
 		APIURL:       fakeSlack.APIURL,
 		AllowedUsers: []string{demoUser},
-		UserRate:     rate.Every(time.Second), // a demo is for trying things quickly
-		UserBurst:    10,
 		Logger:       newLogger(stderr, slog.LevelWarn, "text", fakeSlack.AppToken, fakeSlack.BotToken, vendor.Token),
 	})
 	if err != nil {

@@ -2,10 +2,9 @@ module github.com/hr-tools/tempreport
 
 go 1.26.8
 
-require golang.org/x/time v0.16.0
-
 require (
-	github.com/gorilla/websocket v1.5.3 // indirect
-	github.com/joho/godotenv v1.5.1 // indirect
-	github.com/slack-go/slack v0.35.0 // indirect
+	github.com/gorilla/websocket v1.5.3
+	github.com/joho/godotenv v1.5.1
+	github.com/slack-go/slack v0.35.0
+	golang.org/x/time v0.16.0
 )

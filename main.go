@@ -99,14 +99,17 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 		Command:        cfg.command,
 		AllowedUsers:   cfg.allowedUsers,
 		AllowedGroups:  cfg.allowedGroups,
+		UserRate:       rate.Limit(cfg.userRatePerMinute / 60),
+		UserBurst:      cfg.userBurst,
 		CommandTimeout: cfg.commandTimeout,
 		Logger:         log,
+		Hint:           hint,
 	}
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("starting", "slack_api", cfg.slackAPIURL, "vendor", cfg.vendorBaseURL, "vendor_rps", cfg.vendorRPS,
-		"vendor_burst", cfg.vendorBurst, "vendor_timeout", cfg.vendorTimeout, "command_timeout", cfg.commandTimeout, "health_addr", cfg.healthAddr)
+		"vendor_burst", cfg.vendorBurst, "user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout, "command_timeout", cfg.commandTimeout, "health_addr", cfg.healthAddr)
 	if !cfg.verifyResponse {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
@@ -125,5 +128,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 		defer stopHealth()
 	}
-	return b.Run(ctx)
+	if err := b.Run(ctx); err != nil {
+		if h := hint(err); h != "" {
+			return fmt.Errorf("%w\n%s", err, h)
+		}
+		return err
+	}
+	return nil
 }

@@ -4,18 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
 
@@ -88,12 +90,14 @@ func TestConfigReportsEveryProblemWithoutSecrets(t *testing.T) {
 		"YIBEIDIAO_BASE_URL":        "ftp://x",
 		"YIBEIDIAO_KEY":             "SECRETVALUE3",
 		"YIBEIDIAO_TOKEN":           `"SECRETVALUE4SECRETVALUE4SECRETVA"`,
-		"YIBEIDIAO_RPS":             "fast",
+		"USER_RATE_PER_MINUTE":      "Inf",
+		"USER_BURST":                "-3",
+		"YIBEIDIAO_RPS":             "NaN",
 		"YIBEIDIAO_BURST":           "0",
 		"YIBEIDIAO_TIMEOUT":         "10",
 		"YIBEIDIAO_VERIFY_RESPONSE": "maybe",
 		"COMMAND_TIMEOUT":           "-1s",
-		"HEALTH_ADDR":               "8080",
+		"HEALTH_ADDR":               ":8080 # health",
 		"LOG_LEVEL":                 "loud",
 		"LOG_FORMAT":                "xml",
 	}
@@ -107,11 +111,63 @@ func TestConfigReportsEveryProblemWithoutSecrets(t *testing.T) {
 			t.Errorf("the error does not name %s:\n%s", name, msg)
 		}
 	}
+	// One problem a line, in the order of .env.example, the same every run.
+	order := envExampleNames(t)
+	last := -1
+	for _, line := range strings.Split(msg, "\n")[1:] {
+		name, _, _ := strings.Cut(line, ":")
+		i := slices.Index(order, name)
+		if i < last {
+			t.Errorf("%s is reported after a variable .env.example lists later:\n%s", name, msg)
+		}
+		last = i
+	}
 	if strings.Contains(msg, "SECRETVALUE") {
 		t.Errorf("the error shows a secret:\n%s", msg)
 	}
 	if _, err := loadConfig(env{}.get); err == nil || !strings.Contains(err.Error(), "no one is allowed") {
 		t.Errorf("empty configuration: %v, want it to say no one is allowed", err)
+	}
+}
+
+// TestConfigRefusesAbsurdSettings: each value is refused at start, naming
+// its variable, rather than starting a bot that misbehaves later.
+func TestConfigRefusesAbsurdSettings(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, value string }{
+		{"YIBEIDIAO_RPS", "NaN"},
+		{"YIBEIDIAO_RPS", "+Inf"},
+		{"YIBEIDIAO_RPS", "1e-300"}, // the fourth call would wait millions of hours
+		{"YIBEIDIAO_RPS", "0"},
+		{"YIBEIDIAO_RPS", "-1"},
+		{"YIBEIDIAO_BURST", "0"},
+		{"YIBEIDIAO_BURST", "1.5"},
+		{"USER_RATE_PER_MINUTE", "0.001"},
+		{"USER_RATE_PER_MINUTE", "nan"},
+		{"USER_BURST", "0"},
+		{"YIBEIDIAO_TIMEOUT", "0s"},
+		{"COMMAND_TIMEOUT", "-5s"},
+		{"HEALTH_ADDR", ":8080 # health"},
+		{"HEALTH_ADDR", "8080"},
+		{"HEALTH_ADDR", ":http"},
+		{"HEALTH_ADDR", ":99999"},
+		{"HEALTH_ADDR", "local host:8080"},
+	} {
+		_, _, e := fakes(t)
+		e[tt.name] = tt.value
+		if _, err := loadConfig(e.get); err == nil || !strings.Contains(err.Error(), tt.name+":") {
+			t.Errorf("%s=%q: loadConfig = %v, want it refused naming %s", tt.name, tt.value, err, tt.name)
+		}
+	}
+	for _, tt := range []struct{ name, value string }{
+		{"YIBEIDIAO_RPS", "0.0003"}, {"USER_RATE_PER_MINUTE", "0.02"}, {"HEALTH_ADDR", "127.0.0.1:0"},
+		{"HEALTH_ADDR", "[::1]:8080"}, {"HEALTH_ADDR", "health.internal:8080"},
+	} {
+		_, _, e := fakes(t)
+		e[tt.name] = tt.value
+		if _, err := loadConfig(e.get); err != nil {
+			t.Errorf("%s=%q: loadConfig = %v, want it accepted", tt.name, tt.value, err)
+		}
 	}
 }
 
@@ -133,23 +189,12 @@ func TestRunReportsBadConfiguration(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	fakeSlack, _, e := fakes(t)
-	e["HEALTH_ADDR"] = freeAddr(t)
+	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	var logs syncBuffer
+	var logs testkit.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, e.get, nil, &bytes.Buffer{}, &logs) }()
 
@@ -226,7 +271,7 @@ func TestSIGTERMDuringABurst(t *testing.T) {
 	for k, v := range e {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var logs syncBuffer
+	var logs testkit.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -287,7 +332,7 @@ func TestCheck(t *testing.T) {
 			wantLines: []string{"✗ vendor credentials", "does not know this enterprise", "YIBEIDIAO_KEY"}},
 		{name: "clock off", vendor: []yibeidiaotest.Option{yibeidiaotest.WithClock(func() time.Time { return time.Now().Add(time.Hour) })},
 			wantLines: []string{"✗ vendor credentials", "clock is off"}},
-		{name: "vendor unreachable", change: func(e env) { e["YIBEIDIAO_BASE_URL"] = "http://" + freeAddr(t) + "/open/company" },
+		{name: "vendor unreachable", change: func(e env) { e["YIBEIDIAO_BASE_URL"] = "http://" + testkit.DeadAddr(t) + "/open/company" },
 			wantLines: []string{"✗ vendor credentials", "could not reach the vendor", "YIBEIDIAO_BASE_URL"}},
 		{name: "unknown group", change: func(e env) { e["ALLOWED_USERGROUP_IDS"] = "S0NOSUCH" },
 			wantLines: []string{"✗ allowed user group S0NOSUCH", "no such user group"}},
@@ -362,7 +407,7 @@ func TestHealthEndpoint(t *testing.T) {
 	if err := probeHealth(t.Context(), "", &bytes.Buffer{}); err == nil {
 		t.Error("-healthcheck without HEALTH_ADDR succeeded")
 	}
-	if err := probeHealth(t.Context(), freeAddr(t), &bytes.Buffer{}); err == nil {
+	if err := probeHealth(t.Context(), testkit.DeadAddr(t), &bytes.Buffer{}); err == nil {
 		t.Error("-healthcheck with nothing listening succeeded")
 	}
 }
@@ -385,42 +430,33 @@ type errTest string
 
 func (e errTest) Error() string { return string(e) }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// TestEnvExampleListsEveryVariable keeps .env.example and the README's
-// configuration table in step with what the program reads.
-func TestEnvExampleListsEveryVariable(t *testing.T) {
-	t.Parallel()
-	read := map[string]bool{}
-	_, _ = loadConfig(func(name string) string { read[name] = true; return "" })
+// envExampleNames lists the variables in .env.example, in order.
+func envExampleNames(t *testing.T) []string {
+	t.Helper()
 	example, err := os.ReadFile(".env.example")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var names []string
+	for line := range strings.SplitSeq(string(example), "\n") {
+		if name, _, ok := strings.Cut(strings.TrimPrefix(line, "#"), "="); ok && !strings.Contains(name, " ") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	read := map[string]bool{}
+	_, _ = loadConfig(func(name string) string { read[name] = true; return "" })
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	listed := map[string]bool{}
-	for line := range strings.SplitSeq(string(example), "\n") {
-		if name, _, ok := strings.Cut(strings.TrimPrefix(line, "#"), "="); ok && !strings.Contains(name, " ") {
-			listed[name] = true
-		}
+	for _, name := range envExampleNames(t) {
+		listed[name] = true
 	}
 	for name := range read {
 		if !listed[name] {
@@ -433,6 +469,33 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 	for name := range listed {
 		if !read[name] {
 			t.Errorf(".env.example lists %s, which the program does not read", name)
+		}
+	}
+}
+
+// TestPackagesNameNoSetting: which variable to fix is main's knowledge; the
+// packages return typed errors and never name one.
+func TestPackagesNameNoSetting(t *testing.T) {
+	t.Parallel()
+	names := envExampleNames(t)
+	for _, dir := range []string{"bot", "yibeidiao"} {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, name := range names {
+				if strings.Contains(string(src), name) {
+					t.Errorf("%s names %s", path, name)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

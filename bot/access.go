@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"sync"
 )
@@ -46,7 +45,7 @@ func (a *access) refresh(ctx context.Context) (members int, err error) {
 	for _, g := range a.groups {
 		users, err := a.members(ctx, g)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("user group %s: %w", g, err))
+			errs = append(errs, &GroupError{Group: g, Err: err})
 			continue
 		}
 		fresh[g] = users

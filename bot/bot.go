@@ -5,6 +5,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,12 +39,15 @@ type Config struct {
 	AllowedUsers   []string      // Slack user IDs
 	AllowedGroups  []string      // Slack user group IDs, members re-read every GroupRefresh
 	GroupRefresh   time.Duration // default 5m
-	UserRate       rate.Limit    // commands and clicks a person may make per second; default 6 a minute
-	UserBurst      int           // how many at once; default 4
+	UserRate       rate.Limit    // turns a person gets back per second; default 20 a minute
+	UserBurst      int           // turns a person may take at once; default 10
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
 	Logger         *slog.Logger  // default slog.Default()
+	// Hint tells the operator, for the audit log, what to fix about an
+	// error; "" when there is nothing to fix. Default: no hints.
+	Hint func(error) string
 }
 
 // Defaults for [Config].
@@ -51,6 +55,8 @@ const (
 	DefaultAPIURL         = "https://slack.com/api/"
 	DefaultCommand        = "/tempreport"
 	DefaultGroupRefresh   = 5 * time.Minute
+	DefaultUserRate       = rate.Limit(20.0 / 60)
+	DefaultUserBurst      = 10
 	DefaultCommandTimeout = 30 * time.Second
 	DefaultDrainTimeout   = 5 * time.Second
 
@@ -64,18 +70,20 @@ type Bot struct {
 	cfg     Config
 	vendor  ReportGenerator
 	log     *slog.Logger
+	words   *words
 	sm      *socketmode.Client
 	access  *access
 	respond *responder
+	turns   *personalLimits
+	acks    *acker
 
-	usersMu sync.Mutex
-	perUser map[string]*rate.Limiter
+	// Only the event loop touches these.
+	seen     *seenEnvelopes
+	draining bool
 
 	health   atomic.Pointer[health]
-	draining atomic.Bool
 	inFlight atomic.Int64
-	wg       sync.WaitGroup // commands and clicks taken before shutdown
-	late     sync.WaitGroup // envelopes refused during shutdown
+	wg       sync.WaitGroup // work that waits: vendor calls and posted answers
 }
 
 type health struct {
@@ -91,48 +99,45 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	if vendor == nil {
 		return nil, errors.New("bot: no report generator")
 	}
-	cfg.APIURL = cmp(cfg.APIURL, DefaultAPIURL)
-	cfg.Command = cmp(cfg.Command, DefaultCommand)
-	cfg.GroupRefresh = cmp(cfg.GroupRefresh, DefaultGroupRefresh)
-	cfg.UserRate = cmp(cfg.UserRate, rate.Every(time.Minute/6))
-	cfg.UserBurst = cmp(cfg.UserBurst, 4)
-	cfg.CommandTimeout = cmp(cfg.CommandTimeout, DefaultCommandTimeout)
-	cfg.DrainTimeout = cmp(cfg.DrainTimeout, DefaultDrainTimeout)
+	cfg.APIURL = cmp.Or(cfg.APIURL, DefaultAPIURL)
+	cfg.Command = cmp.Or(cfg.Command, DefaultCommand)
+	cfg.GroupRefresh = cmp.Or(cfg.GroupRefresh, DefaultGroupRefresh)
+	cfg.UserRate = cmp.Or(cfg.UserRate, DefaultUserRate)
+	cfg.UserBurst = cmp.Or(cfg.UserBurst, DefaultUserBurst)
+	cfg.CommandTimeout = cmp.Or(cfg.CommandTimeout, DefaultCommandTimeout)
+	cfg.DrainTimeout = cmp.Or(cfg.DrainTimeout, DefaultDrainTimeout)
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	b := &Bot{
-		cfg:     cfg,
-		vendor:  vendor,
-		log:     cfg.Logger,
-		respond: &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
-		perUser: map[string]*rate.Limiter{},
+	if cfg.Hint == nil {
+		cfg.Hint = func(error) string { return "" }
 	}
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient))
-	// slack-go's debug mode is off: it re-encodes every frame to redact it
-	// (a quarter of the ack path's CPU) and would hand payloads to a logger.
-	// The one thing it would tell, the disconnect reason, the dialer reads.
-	opts := []socketmode.Option{socketmode.OptionDialer(socketDialer(b.noteDisconnect, nil))}
-	b.sm = socketmode.New(api, opts...)
-	b.access = newAccess(cfg.AllowedUsers, cfg.AllowedGroups, func(ctx context.Context, g string) ([]string, error) {
-		return api.GetUserGroupMembersContext(ctx, g)
-	})
+	// slack-go's debug mode stays off: it re-encodes every frame to redact
+	// it and would hand payloads to a logger.
+	sm := socketmode.New(api)
+	b := &Bot{
+		cfg:     cfg,
+		vendor:  vendor,
+		log:     cfg.Logger,
+		words:   english,
+		sm:      sm,
+		respond: &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
+		turns:   newPersonalLimits(cfg.UserRate, cfg.UserBurst),
+		acks:    newAcker(sm, cfg.Logger),
+		seen:    newSeenEnvelopes(),
+		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, func(ctx context.Context, g string) ([]string, error) {
+			return api.GetUserGroupMembersContext(ctx, g)
+		}),
+	}
 	b.health.Store(&health{status: "not started"})
 	return b, nil
-}
-
-func cmp[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Health reports whether the Slack socket is connected, and if not, why.
@@ -149,8 +154,8 @@ func (b *Bot) setHealth(connected bool, status string) {
 // Run connects to Slack and serves commands until ctx is cancelled, then
 // stops taking new commands (answering them "restarting"), lets commands in
 // flight finish within DrainTimeout, delivers their answers, and returns nil.
-// It returns an error early only when Slack refuses the app token or the API
-// URL, after answering what is in flight.
+// It returns an error matching [ErrSocketRefused] early when Slack refuses
+// the app token or the API URL, after answering what is in flight.
 func (b *Bot) Run(ctx context.Context) error {
 	work, stopWork := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopWork(nil)
@@ -163,6 +168,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	runErr := make(chan error, 1)
 	bg.Go(func() { runErr <- b.sm.RunContext(sock) })
 	bg.Go(func() { b.refreshGroupsEvery(sock) })
+	acking, stopAcking := context.WithCancel(context.WithoutCancel(ctx))
+	var acker sync.WaitGroup
+	acker.Go(func() { b.acks.run(acking) })
 	b.log.Info("bot started", "command", b.cfg.Command, "allowed_users", len(b.cfg.AllowedUsers), "allowed_groups", len(b.cfg.AllowedGroups))
 
 	var exitErr error
@@ -174,16 +182,16 @@ serve:
 			b.dispatch(work, ev)
 		case err := <-runErr:
 			socketDone = true
-			exitErr = socketError(err)
+			exitErr = fmt.Errorf("%w: %w", ErrSocketRefused, err)
 			b.setHealth(false, "stopped: "+exitErr.Error())
-			b.log.Error("Slack connection stopped for good", "error", exitErr)
+			b.log.Error("Slack connection stopped for good", "error", exitErr, "hint", b.cfg.Hint(exitErr))
 			break serve
 		case <-ctx.Done():
 			break serve
 		}
 	}
 
-	b.draining.Store(true)
+	b.draining = true
 	if !socketDone {
 		b.setHealth(false, "shutting down")
 	}
@@ -209,36 +217,23 @@ drain:
 			break drain
 		}
 	}
-	b.late.Wait()
+	stopAcking()
+	acker.Wait()
 	stopSocket()
 	bg.Wait()
 	b.log.Info("bot stopped")
 	return exitErr
 }
 
-// socketError explains why slack-go gave up on the socket for good.
-func socketError(err error) error {
-	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code == http.StatusNotFound {
-		return fmt.Errorf("bot: Slack API answered 404 to apps.connections.open: check SLACK_API_URL: %w", err)
-	}
-	return fmt.Errorf("bot: Slack refused the app-level token: check SLACK_APP_TOKEN (xapp-…, with the connections:write scope): %w", err)
-}
-
 // dispatch handles one event from slack-go without ever blocking: the loop
 // that calls it must keep reading, or slack-go stops acking and reconnecting.
 func (b *Bot) dispatch(work context.Context, ev socketmode.Event) {
 	switch ev.Type {
-	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
-		group := &b.wg
-		if b.draining.Load() {
-			group = &b.late
-		}
-		group.Go(func() { b.serve(work, ev) })
-	case socketmode.EventTypeErrorBadMessage:
-		b.late.Go(func() { b.ackUnreadable(ev) })
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI, socketmode.EventTypeErrorBadMessage:
+		b.handle(work, ev)
 	case socketmode.EventTypeConnecting:
-		if e, ok := ev.Data.(*slack.ConnectingEvent); ok {
-			b.log.Info("connecting to Slack", "attempt", e.Attempt, "connection", e.ConnectionCount)
+		if e, ok := ev.Data.(*slack.ConnectingEvent); ok && e.ConnectionCount > 0 && e.Attempt == 1 {
+			b.log.Info("reconnecting to Slack", "connection", e.ConnectionCount)
 		}
 		b.setHealth(false, "connecting")
 	case socketmode.EventTypeConnectionError:
@@ -250,32 +245,52 @@ func (b *Bot) dispatch(work context.Context, ev socketmode.Event) {
 		b.log.Info("connected to Slack")
 		b.setHealth(true, "connected")
 	case socketmode.EventTypeHello:
-		n := ev.Request.NumConnections
-		b.log.Info("Slack said hello", "num_connections", n,
-			"note", "num_connections counts this app's open sockets; more than the replicas you run means another copy (a laptop?) shares SLACK_APP_TOKEN and takes a share of the commands")
-	case socketmode.EventTypeInvalidAuth:
-		b.log.Error("Slack refused the app-level token: check SLACK_APP_TOKEN")
+		if n := ev.Request.NumConnections; n > 1 {
+			b.log.Info("Slack said hello", "num_connections", n,
+				"note", "num_connections counts this app's open sockets; more than the replicas you run means another copy (a laptop?) uses the same app-level token and takes a share of the commands")
+		}
 	case socketmode.EventTypeIncomingError:
 		if e, ok := ev.Data.(*slack.IncomingEventError); ok {
 			b.log.Warn("error reading from the Slack socket", "error", e.ErrorObj)
 		}
 	case socketmode.EventTypeErrorWriteFailed:
 		if e, ok := ev.Data.(*socketmode.ErrorWriteFailed); ok {
-			b.log.Error("an ack could not be sent; the person may see a Slack error", "envelope_id", e.Response.EnvelopeID, "error", e.Cause)
+			p, _ := b.seen.lookup(e.Response.EnvelopeID)
+			b.log.Error("an ack was not written; the person may see a Slack error, and Slack may redeliver the envelope",
+				"envelope_id", e.Response.EnvelopeID, "kind", p.kind, "user", p.user, "record", p.recordNo, "error", e.Cause)
 		}
 	}
 }
 
-// serve handles one envelope. It acks before anything that can wait.
-func (b *Bot) serve(work context.Context, ev socketmode.Event) {
-	b.inFlight.Add(1)
-	defer b.inFlight.Add(-1)
-	switch data := ev.Data.(type) {
-	case slack.SlashCommand:
-		b.serveCommand(work, ev.Request.EnvelopeID, data)
-	case slack.InteractionCallback:
-		b.serveClick(work, ev.Request.EnvelopeID, data)
-	default: // events: the app subscribes to none, but an unacked one is retried
-		b.ack(&job{envelopeID: ev.Request.EnvelopeID}, nil)
+// refreshGroups re-reads the allowed user groups, keeping the last members
+// of any group that cannot be read.
+func (b *Bot) refreshGroups(ctx context.Context) {
+	if len(b.cfg.AllowedGroups) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	n, err := b.access.refresh(ctx)
+	if err != nil {
+		b.log.Error("could not read allowed user groups; keeping their last known members",
+			"error", err, "group_members", n, "hint", b.cfg.Hint(err))
+		return
+	}
+	b.log.Info("allowed user groups read", "groups", len(b.cfg.AllowedGroups), "group_members", n)
+}
+
+func (b *Bot) refreshGroupsEvery(ctx context.Context) {
+	if len(b.cfg.AllowedGroups) == 0 {
+		return
+	}
+	t := time.NewTicker(b.cfg.GroupRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			b.refreshGroups(ctx)
+		case <-ctx.Done():
+			return
+		}
 	}
 }

@@ -1,9 +1,9 @@
 package bot_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
@@ -73,12 +74,12 @@ func TestImmediateAnswers(t *testing.T) {
 	}{
 		{"empty", allowedUser, "", []string{"Usage", "/tempreport 20190415152645093983751", "1 minute", "in progress", "at least one finished investigation item"}},
 		{"help", allowedUser, " HELP ", []string{"Usage"}},
-		{"stranger", stranger, readyRecord, []string{"not allowed"}},
+		{"stranger", stranger, readyRecord, []string{"not allowed", "`" + stranger + "`"}},
 		{"stranger asking help", stranger, "help", []string{"not allowed"}},
 		{"letters", allowedUser, "2019041515264509398375a", []string{"only the digits", "Usage"}},
 		{"inner space", allowedUser, "20190415152645 093983751", []string{"one record number only", "Usage"}},
 		{"extra words", allowedUser, readyRecord + " please", []string{"one record number only", "Usage"}},
-		{"full-width digits", allowedUser, "２０１９０４１５１５２６４５０９３９８３７５１", []string{"only the digits", "Usage"}},
+		{"arabic-indic digits", allowedUser, "٢٠١٩٠٤١٥١٥٢٦٤٥٠٩٣٩٨٣٧٥١", []string{"only the digits", "Usage"}},
 		{"mention", allowedUser, "<@U0ALLOWED>", []string{"only the digits", "Usage"}},
 		{"channel mention", allowedUser, "<!channel>", []string{"only the digits", "Usage"}},
 		{"query trick", allowedUser, readyRecord + "&recordNo=1", []string{"only the digits", "Usage"}},
@@ -116,6 +117,9 @@ func TestImmediateAnswers(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
+	if lines := h.auditLines("command"); !strings.Contains(lines[len(lines)-1], `"hint":"operator hint for`) {
+		t.Errorf("unknown command's audit line has no hint for the operator: %s", lines[len(lines)-1])
+	}
 	if calls := h.vendor.Calls(); len(calls) != 0 {
 		t.Errorf("vendor saw %d calls, want none", len(calls))
 	}
@@ -134,21 +138,21 @@ func TestVendorFailures(t *testing.T) {
 		outcome bot.Outcome
 		logWant string
 	}{
-		{name: "not in progress", record: notInProgress, want: []string{"refused record " + notInProgress, yibeidiaotest.CodeNotInProgress, "in progress", "at least one finished"}, outcome: bot.OutcomeRefused},
-		{name: "unknown record", record: unknownRecord, want: []string{"refused", yibeidiaotest.CodeRecordNotFound}, outcome: bot.OutcomeRefused},
-		{name: "wrong token", fault: yibeidiaotest.Fault{Code: "901"}, want: []string{"misconfigured", "admin"}, outcome: bot.OutcomeMisconfigured, logWant: "YIBEIDIAO_TOKEN"},
-		{name: "clock", fault: yibeidiaotest.Fault{Code: "903"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: "clock"},
-		{name: "disabled", fault: yibeidiaotest.Fault{Code: "906"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: "customer service"},
-		{name: "vendor internal error", fault: yibeidiaotest.Fault{Code: "900"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient},
-		{name: "http 502", fault: yibeidiaotest.Fault{Status: 502, Body: "bad gateway"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient},
+		{name: "not in progress", record: notInProgress, want: []string{"refused record " + notInProgress, yibeidiaotest.CodeNotInProgress, "in progress", "at least one finished"}, outcome: bot.OutcomeRefused, logWant: `"vendor_code":"` + yibeidiaotest.CodeNotInProgress + `"`},
+		{name: "unknown record", record: unknownRecord, want: []string{"refused", yibeidiaotest.CodeRecordNotFound}, outcome: bot.OutcomeRefused, logWant: `"vendor_code":"` + yibeidiaotest.CodeRecordNotFound + `"`},
+		{name: "wrong token", fault: yibeidiaotest.Fault{Code: "901"}, want: []string{"misconfigured", "admin"}, outcome: bot.OutcomeMisconfigured, logWant: `"hint":"operator hint for yibeidiao: vendor code 901`},
+		{name: "clock", fault: yibeidiaotest.Fault{Code: "903"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: `"vendor_code":"903"`},
+		{name: "disabled", fault: yibeidiaotest.Fault{Code: "906"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: `"vendor_code":"906"`},
+		{name: "vendor internal error", fault: yibeidiaotest.Fault{Code: "900"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"900"`},
+		{name: "http 502", fault: yibeidiaotest.Fault{Status: 502, Body: "bad gateway"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "http status 502"},
 		{name: "slow vendor", change: func(s *setup) { s.cfg.CommandTimeout = 300 * time.Millisecond },
-			fault: yibeidiaotest.Fault{Hang: true}, want: []string{"took too long", "try again in a minute"}, outcome: bot.OutcomeTimeout},
-		{name: "bad response signature", fault: yibeidiaotest.Fault{BadSign: true}, want: []string{"could not be verified", "no link"}, outcome: bot.OutcomeUnverifiable, logWant: "YIBEIDIAO_VERIFY_RESPONSE"},
-		{name: "garbage", fault: yibeidiaotest.Fault{Body: "<html>captive portal</html>"}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse},
-		{name: "truncated body", fault: yibeidiaotest.Fault{Body: `{"code":"000","key":"K","seq":"S","ts":"2019`}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse},
-		{name: "seq reused", fault: yibeidiaotest.Fault{Code: "902"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "replays"},
+			fault: yibeidiaotest.Fault{Hang: true}, want: []string{"took too long", "try again in a minute"}, outcome: bot.OutcomeTimeout, logWant: "command took too long"},
+		{name: "bad response signature", fault: yibeidiaotest.Fault{BadSign: true}, want: []string{"could not be verified", "no link"}, outcome: bot.OutcomeUnverifiable, logWant: "signature does not verify"},
+		{name: "garbage", fault: yibeidiaotest.Fault{Body: "<html>captive portal</html>"}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
+		{name: "truncated body", fault: yibeidiaotest.Fault{Body: `{"code":"000","key":"K","seq":"S","ts":"2019`}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
+		{name: "seq reused", fault: yibeidiaotest.Fault{Code: "902"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"902"`},
 		{name: "connection refused", change: func(s *setup) {
-			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithBaseURL("http://"+deadAddr(s.t)+"/open/company"))
+			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithBaseURL("http://"+testkit.DeadAddr(s.t)+"/open/company"))
 		}, want: []string{"having trouble", "try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "connection refused"},
 		{name: "slower than YIBEIDIAO_TIMEOUT", change: func(s *setup) {
 			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
@@ -162,7 +166,7 @@ func TestVendorFailures(t *testing.T) {
 			}
 			h := start(t, changes...)
 			h.vendor.SetFault(tt.fault)
-			env, _ := h.command(allowedUser, cmpOr(tt.record, readyRecord))
+			env, _ := h.command(allowedUser, cmp.Or(tt.record, readyRecord))
 			m := h.answer(env)
 			for _, want := range tt.want {
 				if !strings.Contains(m.Raw(), want) {
@@ -179,18 +183,12 @@ func TestVendorFailures(t *testing.T) {
 				t.Errorf("%d posts, want exactly 1", p)
 			}
 			lines := h.auditLines("command")
-			if len(lines) != 1 || !strings.Contains(lines[0], `"outcome":"`+string(tt.outcome)+`"`) || !strings.Contains(lines[0], tt.logWant) {
+			if len(lines) != 1 || !strings.Contains(lines[0], `"outcome":"`+string(tt.outcome)+`"`) || !strings.Contains(lines[0], `"delivery":"delivered"`) ||
+				tt.logWant == "" || !strings.Contains(lines[0], tt.logWant) {
 				t.Errorf("audit = %q, want one line with outcome %s mentioning %q", lines, tt.outcome, tt.logWant)
 			}
 		})
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func TestBusyWhenVendorBudgetIsUsedUp(t *testing.T) {
@@ -206,7 +204,7 @@ func TestBusyWhenVendorBudgetIsUsedUp(t *testing.T) {
 	}
 	second, _ := h.command("U0OTHER", readyRecord)
 	m := h.answer(second)
-	if !strings.Contains(m.Raw(), "Too many report requests") || !strings.Contains(m.Raw(), "try again in 20 seconds") {
+	if !strings.Contains(m.Raw(), "Too many report requests from everyone") || !strings.Contains(m.Raw(), "try again in 20 seconds") {
 		t.Errorf("answer = %s, want busy with 'try again in 20 seconds'", m.Raw())
 	}
 	if n := len(h.vendor.Calls()); n != 1 {
@@ -222,8 +220,8 @@ func TestPerPersonLimit(t *testing.T) {
 		h.answer(env)
 	}
 	_, ack := h.command(allowedUser, readyRecord)
-	if raw := ack.Message().Raw(); !strings.Contains(raw, "Too many report requests") || !strings.Contains(raw, "60 seconds") {
-		t.Errorf("third command in a minute: ack = %s, want busy for 60 seconds", raw)
+	if raw := ack.Message().Raw(); !strings.Contains(raw, "Your own limit") || !strings.Contains(raw, "60 seconds") {
+		t.Errorf("third command in a minute: ack = %s, want their own limit, next turn in 60 seconds", raw)
 	}
 	// Another person is not held up by the first.
 	env, _ := h.command(groupMember, readyRecord)
@@ -264,13 +262,7 @@ func TestFreshLinkButton(t *testing.T) {
 	first := h.answer(env)
 	button := first.Buttons()[0]
 
-	click, err := h.slack.SendClick(h.ctx(), slacktest.Click{UserID: allowedUser, ActionID: button.ActionID, BlockID: button.BlockID, Value: button.Value})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := click.WaitAck(h.ctx()); err != nil {
-		t.Fatal(err)
-	}
+	click := h.click(slacktest.Click{UserID: allowedUser, ActionID: button.ActionID, BlockID: button.BlockID, Value: button.Value})
 	fresh := h.answer(click)
 	if !fresh.ReplaceOriginal || !fresh.Ephemeral() || !fresh.NoUnfurl() {
 		t.Errorf("fresh link must replace the message privately, previews off: %+v", fresh)
@@ -282,19 +274,13 @@ func TestFreshLinkButton(t *testing.T) {
 	// A stranger's press (say, someone removed from the allowlist) is refused
 	// privately, without a vendor call.
 	calls := len(h.vendor.Calls())
-	other, err := h.slack.SendClick(h.ctx(), slacktest.Click{UserID: stranger, ActionID: button.ActionID, BlockID: button.BlockID, Value: button.Value})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := h.click(slacktest.Click{UserID: stranger, ActionID: button.ActionID, BlockID: button.BlockID, Value: button.Value})
 	refusal := h.answer(other)
 	if refusal.ReplaceOriginal || !strings.Contains(refusal.Raw(), "not allowed") || !refusal.Ephemeral() {
 		t.Errorf("stranger's click: %+v, want a private refusal that replaces nothing", refusal)
 	}
 	// A forged value never reaches the vendor either.
-	forged, err := h.slack.SendClick(h.ctx(), slacktest.Click{UserID: allowedUser, ActionID: button.ActionID, Value: "../balance"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	forged := h.click(slacktest.Click{UserID: allowedUser, ActionID: button.ActionID, Value: "../balance"})
 	if m := h.answer(forged); !strings.Contains(m.Raw(), "only the digits") {
 		t.Errorf("forged click value: %s", m.Raw())
 	}
@@ -309,8 +295,8 @@ func TestFreshLinkButton(t *testing.T) {
 			t.Errorf("click %s: %d acks, %d posts; want 1 and 1", e.ID, e.Acks(), len(e.Posts()))
 		}
 	}
-	if n := len(h.auditLines("click")); n != 3 {
-		t.Errorf("%d click audit lines, want 3", n)
+	if lines := h.auditLines("click"); len(lines) != 3 {
+		t.Errorf("%d click audit lines, want 3", len(lines))
 	}
 }
 
@@ -338,18 +324,15 @@ func TestOtherEnvelopesAreAcked(t *testing.T) {
 		t.Errorf("unparseable command ack = %s", ack.Payload)
 	}
 	// A click on something other than our button is acked and ignored.
-	other, err := h.slack.SendClick(h.ctx(), slacktest.Click{UserID: allowedUser, ActionID: "something_else", Value: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.WaitAck(h.ctx()); err != nil {
-		t.Errorf("foreign click: %v", err)
-	}
+	other := h.click(slacktest.Click{UserID: allowedUser, ActionID: "something_else", Value: "x"})
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
 	if len(other.Posts()) != 0 {
 		t.Errorf("foreign click got %d posts, want none", len(other.Posts()))
+	}
+	if lines := h.auditLines("unreadable"); len(lines) != 1 || !strings.Contains(lines[0], `"envelope_id":"`+bad.ID+`"`) {
+		t.Errorf("unreadable command's audit lines: %q", lines)
 	}
 }
 
@@ -377,11 +360,14 @@ func TestPanicIsAnsweredWithAnApology(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "bug in the vendor client") {
 		t.Error("the panic was not logged")
 	}
+	if n := len(env.Posts()); n != 1 {
+		t.Errorf("the panicking command got %d posts, want 1", n)
+	}
 }
 
-// TestSimultaneousCommands sends 60 commands at once with a slow vendor:
-// every one is acked at once, answered exactly once, and the vendor never
-// sees more than its limit.
+// TestSimultaneousCommands sends 60 commands at once from 60 people with a
+// slow vendor: every one is acked and answered exactly once, and the vendor
+// never sees more than its limit.
 func TestSimultaneousCommands(t *testing.T) {
 	t.Parallel()
 	const n, rps, burst = 60, 20, 5
@@ -395,7 +381,6 @@ func TestSimultaneousCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var latencies []time.Duration
 	for _, env := range envs {
 		if _, err := env.WaitAck(h.ctx()); err != nil {
 			t.Fatal(err)
@@ -403,7 +388,6 @@ func TestSimultaneousCommands(t *testing.T) {
 		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 			t.Errorf("an answer has no link:\n%s", m.Raw())
 		}
-		latencies = append(latencies, env.AckLatency())
 	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
@@ -417,17 +401,32 @@ func TestSimultaneousCommands(t *testing.T) {
 	if len(calls) != n {
 		t.Errorf("vendor saw %d calls, want %d", len(calls), n)
 	}
-	if most := mostInOneSecond(calls); most > burst+rps*11/10 {
-		t.Errorf("vendor saw %d calls in one second, limit allows %d (with 100ms of timer jitter)", most, burst+rps*11/10)
+	assertLimitHeld(t, calls, rps, burst)
+	if lines := h.auditLines("command"); len(lines) != n {
+		t.Errorf("%d audit lines for %d commands", len(lines), n)
 	}
-	slices.Sort(latencies)
-	p50, p99, worst := latencies[n/2], latencies[n*99/100], latencies[n-1]
-	t.Logf("ack latency over %d simultaneous commands: p50 %v, p99 %v, max %v; vendor calls in the busiest second: %d (limit %d/s, burst %d)",
-		n, p50, p99, worst, mostInOneSecond(calls), rps, burst)
-	// A regression guard, not a benchmark: acking after the vendor call
-	// would take over 200ms.
-	if p99 > 150*time.Millisecond {
-		t.Errorf("ack p99 %v: acks are waiting for something", p99)
+}
+
+// assertLimitHeld checks what the vendor saw against a token bucket of rate
+// rps and size burst. Such a bucket grants at most burst + rps·T turns in any
+// window of T, and needs at least (len(calls)-burst)/rps to grant them all.
+// The vendor sees a call a little after its turn, later under load (timer
+// and scheduler lateness, the race detector); lateness packs calls granted
+// over (1s + lateness) into one second and shortens the whole span by at
+// most the lateness. Allowing 1s of it fails no correct run on a busy
+// 2-core machine, and still fails a limiter that lets calls through early.
+func assertLimitHeld(t *testing.T, calls []yibeidiaotest.Call, rps, burst int) {
+	t.Helper()
+	const lateness = time.Second
+	if most, allowed := mostInOneSecond(calls), burst+int(float64(rps)*(1+lateness.Seconds())); most > allowed {
+		t.Errorf("vendor saw %d calls in one second; a bucket of %d/s, burst %d, allows %d with %v of lateness", most, rps, burst, allowed, lateness)
+	}
+	if len(calls) <= burst {
+		return
+	}
+	span := calls[len(calls)-1].Time.Sub(calls[0].Time)
+	if least := time.Duration(float64(len(calls)-burst)/float64(rps)*float64(time.Second)) - lateness; span < least {
+		t.Errorf("vendor saw %d calls within %v; a bucket of %d/s, burst %d, needs at least %v (less %v of lateness)", len(calls), span, rps, burst, least+lateness, lateness)
 	}
 }
 
@@ -446,15 +445,190 @@ func mostInOneSecond(calls []yibeidiaotest.Call) int {
 	return most
 }
 
+// TestBurstFromOnePersonIsServedInArrivalOrder: a person's commands are
+// decided in the order Slack sent them, so when their own limit runs out,
+// the earliest get links and the latest are refused.
+func TestBurstFromOnePersonIsServedInArrivalOrder(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	cmds := make([]slacktest.Command, 30)
+	for i := range cmds {
+		cmds[i] = slacktest.Command{UserID: allowedUser, Text: readyRecord}
+	}
+	envs, err := h.slack.SendCommands(h.ctx(), cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order strings.Builder
+	for _, env := range envs {
+		ack, err := env.WaitAck(h.ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch raw := ack.Message().Raw(); {
+		case strings.Contains(raw, "Getting a temporary report"):
+			if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
+				t.Errorf("a command that was let through got no link:\n%s", m.Raw())
+			}
+			order.WriteByte('L')
+		case strings.Contains(raw, "Your own limit"):
+			order.WriteByte('r')
+		default:
+			t.Fatalf("unexpected ack: %s", raw)
+		}
+	}
+	// Turns come back at 20 a minute: a slow run may earn one or two more.
+	got := order.String()
+	links := strings.Count(got, "L")
+	if want := strings.Repeat("L", links) + strings.Repeat("r", len(got)-links); got != want || links < bot.DefaultUserBurst || links > bot.DefaultUserBurst+2 {
+		t.Errorf("by arrival order: %s; want the first %d (or a turn or two more) to get links, the rest refused", got, bot.DefaultUserBurst)
+	}
+}
+
+// TestTenInARow: a person checking a batch of candidates, one record after
+// another, is served every time with the default limit.
+func TestTenInARow(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	for i := range 10 {
+		env, ack := h.command(allowedUser, readyRecord)
+		if !strings.Contains(ack.Message().Raw(), "Getting a temporary report") {
+			t.Fatalf("command %d of 10 refused: %s", i+1, ack.Message().Raw())
+		}
+		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
+			t.Fatalf("command %d of 10: no link:\n%s", i+1, m.Raw())
+		}
+	}
+}
+
+// TestRedeliveryIsAckedAgainNotServedTwice: Slack resends an envelope when
+// it thinks the ack was lost. The bot acks it again with the same payload
+// and neither calls the vendor nor answers a second time.
+func TestRedeliveryIsAckedAgainNotServedTwice(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	env, first := h.command(allowedUser, readyRecord)
+	h.answer(env)
+	refused, refusal := h.command(stranger, readyRecord)
+	click := h.click(slacktest.Click{UserID: allowedUser, ActionID: "fresh_link", Value: readyRecord})
+	h.answer(click)
+	for _, e := range []*slacktest.Envelope{env, refused, click} {
+		if err := h.slack.Redeliver(h.ctx(), e); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.WaitAcks(h.ctx(), 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for e, want := range map[*slacktest.Envelope]slacktest.Ack{env: first, refused: refusal} {
+		if acks := e.Acks(); acks != 2 {
+			t.Errorf("%s: %d acks, want 2", e.ID, acks)
+		}
+		if again := e.AcksSoFar()[1]; string(again.Payload) != string(want.Payload) {
+			t.Errorf("%s: second ack %s, want the first one again: %s", e.ID, again.Payload, want.Payload)
+		}
+	}
+	if n := len(h.vendor.Calls()); n != 2 {
+		t.Errorf("vendor saw %d calls, want 2 (the command and the click, once each)", n)
+	}
+	for _, e := range []*slacktest.Envelope{env, click} {
+		if n := len(e.Posts()); n != 1 {
+			t.Errorf("%s: %d answers, want 1", e.ID, n)
+		}
+	}
+	if n := len(h.auditLines("command")) + len(h.auditLines("click")); n != 3 {
+		t.Errorf("%d audit lines for 3 envelopes delivered twice each, want 3", n)
+	}
+}
+
+// TestAuditTellsHowEachAnswerLeft: an answer in an ack is only queued; a
+// post is delivered when Slack accepted it, failed when not.
+func TestAuditTellsHowEachAnswerLeft(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	helped, _ := h.command(allowedUser, "help")
+	linked, _ := h.command(allowedUser, readyRecord)
+	h.answer(linked)
+	h.slack.FailResponsePosts(http.StatusNotFound, http.StatusInternalServerError)
+	lost, _ := h.command(groupMember, readyRecord)
+	if _, err := lost.WaitTries(h.ctx(), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	lines := h.auditLines("command")
+	if len(lines) != 3 {
+		t.Fatalf("%d audit lines for 3 commands: %q", len(lines), lines)
+	}
+	for _, tt := range []struct {
+		env  *slacktest.Envelope
+		want []string
+	}{
+		{helped, []string{`"outcome":"help"`, `"delivery":"ack_queued"`, `"level":"INFO"`}},
+		{linked, []string{`"outcome":"link"`, `"delivery":"delivered"`, `"level":"INFO"`}},
+		{lost, []string{`"outcome":"link"`, `"delivery":"failed"`, `"level":"ERROR"`, `"user":"` + groupMember + `"`, `"delivery_error":"bot: posting answer failed twice`}},
+	} {
+		line := auditLineOf(lines, tt.env)
+		for _, want := range tt.want {
+			if !strings.Contains(line, want) {
+				t.Errorf("audit line of %s lacks %s: %s", tt.env.ID, want, line)
+			}
+		}
+	}
+}
+
+func auditLineOf(lines []string, env *slacktest.Envelope) string {
+	for _, l := range lines {
+		if strings.Contains(l, `"envelope_id":"`+env.ID+`"`) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestTurnsComeBackWhenTheVendorFails: a turn lost to the vendor's failure
+// is given back; a turn spent on the person's own refused record is not.
+func TestTurnsComeBackWhenTheVendorFails(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(s *setup) {
+		s.cfg.UserRate, s.cfg.UserBurst = 1.0/3600, 2
+		s.cfg.CommandTimeout = 200 * time.Millisecond
+	})
+	h.vendor.SetFault(yibeidiaotest.Fault{Hang: true})
+	for i := range 4 {
+		env, _ := h.command(allowedUser, readyRecord)
+		if m := h.answer(env); !strings.Contains(m.Raw(), "took too long") {
+			t.Fatalf("timed-out command %d: %s", i+1, m.Raw())
+		}
+	}
+	h.vendor.SetFault(yibeidiaotest.Fault{})
+	for i := range 2 {
+		env, _ := h.command(allowedUser, notInProgress)
+		if m := h.answer(env); !strings.Contains(m.Raw(), "refused") {
+			t.Fatalf("refused record %d: %s", i+1, m.Raw())
+		}
+	}
+	_, ack := h.command(allowedUser, readyRecord)
+	if !strings.Contains(ack.Message().Raw(), "Your own limit") {
+		t.Errorf("after 4 timeouts (given back) and 2 refusals (kept), a third turn: %s; want their own limit", ack.Message().Raw())
+	}
+}
+
 func TestReconnectAfterDisconnect(t *testing.T) {
 	t.Parallel()
 	h := start(t)
-	for _, reason := range []string{"warning", "refresh_requested"} {
-		before := h.slack.ConnectionsOpened()
+	for _, reason := range []string{"warning", "refresh_requested", "link_disabled"} {
+		opened := h.slack.ConnectionsOpened()
 		if err := h.slack.Disconnect(h.ctx(), reason); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, func() bool { return h.slack.ConnectionsOpened() > before && h.slack.Connected() })
+		if err := h.slack.WaitReconnected(h.ctx(), opened); err != nil {
+			t.Fatal(err)
+		}
 		env, _ := h.command(allowedUser, readyRecord)
 		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 			t.Errorf("after disconnect %q: no link:\n%s", reason, m.Raw())
@@ -463,25 +637,8 @@ func TestReconnectAfterDisconnect(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(h.logs.String(), "refresh_requested") {
-		t.Error("the disconnect reason was not logged")
-	}
-}
-
-func TestLinkDisabledIsLoggedAsAnError(t *testing.T) {
-	t.Parallel()
-	h := start(t)
-	if err := h.slack.Disconnect(h.ctx(), "link_disabled"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return strings.Contains(h.logs.String(), "link_disabled") })
-	if err := h.stop(); err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(h.logs.String(), "\n") {
-		if strings.Contains(line, "link_disabled") && !(strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, "Socket Mode")) {
-			t.Errorf("link_disabled logged as %s, want an error naming the Socket Mode setting", line)
-		}
+	if !strings.Contains(h.logs.String(), "reconnecting to Slack") {
+		t.Error("the reconnects were not logged")
 	}
 }
 
@@ -508,8 +665,8 @@ func TestShutdownCancelsWorkPastTheDrainTime(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(begin); took > 3*time.Second {
-		t.Errorf("shutdown took %v", took)
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("shutdown took %v; the drain time is 200ms and an answer gets 3s", took)
 	}
 	posts := env.Posts()
 	if len(posts) != 1 || !strings.Contains(posts[0].Message.Raw(), "restarting") {
@@ -526,17 +683,9 @@ func TestAnswerPostIsRetriedOnce(t *testing.T) {
 		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 			t.Errorf("after a first post answered %d: %s", status, m.Raw())
 		}
-	}
-	h.slack.FailResponsePosts(http.StatusNotFound, http.StatusInternalServerError)
-	lost, _ := h.command(groupMember, readyRecord)
-	waitFor(t, func() bool { return len(lost.Posts()) == 2 })
-	if err := h.stop(); err != nil {
-		t.Fatal(err)
-	}
-	lines := h.auditLines("command")
-	if len(lines) != 3 || !strings.Contains(lines[2], `"level":"ERROR"`) || !strings.Contains(lines[2], `"delivered":false`) ||
-		!strings.Contains(lines[2], `"envelope_id":"`+lost.ID+`"`) || !strings.Contains(lines[2], `"user":"`+groupMember+`"`) {
-		t.Errorf("lost answer audit = %q, want an error line with delivered=false and its identifiers", lines)
+		if n := len(env.Posts()); n != 2 {
+			t.Errorf("after a first post answered %d: %d tries, want 2", status, n)
+		}
 	}
 }
 
@@ -544,13 +693,19 @@ func TestUserGroupsAreRefreshed(t *testing.T) {
 	t.Parallel()
 	h := start(t, func(s *setup) { s.cfg.GroupRefresh = 50 * time.Millisecond })
 	h.slack.SetUserGroup(hrGroup, groupMember, "U0NEWHIRE")
-	waitFor(t, func() bool {
-		_, ack := h.command("U0NEWHIRE", "help")
-		return strings.Contains(ack.Message().Raw(), "Usage")
-	})
+	// A read that begins after the change, then one more: the first one's
+	// members are in use.
+	if err := h.slack.WaitUserGroupReads(h.ctx(), h.slack.UserGroupReads()+2); err != nil {
+		t.Fatal(err)
+	}
+	if _, ack := h.command("U0NEWHIRE", "help"); !strings.Contains(ack.Message().Raw(), "Usage") {
+		t.Errorf("a new group member after a refresh: %s", ack.Message().Raw())
+	}
 	// When Slack fails, the last members stay allowed.
 	h.slack.FailUserGroups(true)
-	waitFor(t, func() bool { return strings.Contains(h.logs.String(), "keeping their last known members") })
+	if err := h.logs.WaitFor(h.ctx(), "keeping their last known members"); err != nil {
+		t.Fatal(err)
+	}
 	env, _ := h.command("U0NEWHIRE", readyRecord)
 	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 		t.Errorf("group member during a failed refresh: %s", m.Raw())
@@ -563,23 +718,27 @@ func TestUserGroupsAreRefreshed(t *testing.T) {
 func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 	t.Parallel()
 	h := start(t)
-	waitFor(t, func() bool { ok, _ := h.bot.Health(); return ok })
 	h.slack.FailConnectionsOpen(-1, http.StatusInternalServerError, "")
+	opened := h.slack.ConnectionsOpened()
 	if err := h.slack.DropConnection(h.ctx()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return h.slack.ConnectionsOpened() >= 3 })
+	if err := h.logs.WaitFor(h.ctx(), "could not connect to Slack; retrying"); err != nil {
+		t.Fatal(err)
+	}
 	if ok, status := h.bot.Health(); ok || !strings.Contains(status, "connect") {
 		t.Errorf("health while Slack fails = %v, %q; want unhealthy, saying why", ok, status)
 	}
-	if !strings.Contains(h.logs.String(), "could not connect to Slack; retrying") {
-		t.Error("failed connection attempts were not logged")
-	}
 	h.slack.FailConnectionsOpen(0, 0, "")
-	waitFor(t, func() bool { ok, _ := h.bot.Health(); return ok && h.slack.Connected() })
+	if err := h.slack.WaitReconnected(h.ctx(), opened); err != nil {
+		t.Fatal(err)
+	}
 	env, _ := h.command(allowedUser, readyRecord)
 	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 		t.Errorf("after recovery: %s", m.Raw())
+	}
+	if ok, status := h.bot.Health(); !ok {
+		t.Errorf("health after recovery and a served command = %v, %q", ok, status)
 	}
 }
 
@@ -635,7 +794,9 @@ func TestSocketDroppedMidBurst(t *testing.T) {
 	if err := h.slack.DropConnection(h.ctx()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return h.slack.ConnectionsOpened() > opened && h.slack.Connected() })
+	if err := h.slack.WaitReconnected(h.ctx(), opened); err != nil {
+		t.Fatal(err)
+	}
 	after, err := h.slack.SendCommands(h.ctx(), cmds[:10])
 	if err != nil {
 		t.Fatal(err)
@@ -643,6 +804,9 @@ func TestSocketDroppedMidBurst(t *testing.T) {
 	for _, env := range append(before, after...) {
 		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 			t.Errorf("%s: %s", env.ID, m.Raw())
+		}
+		if _, err := env.WaitAck(h.ctx()); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := h.stop(); err != nil {
@@ -652,28 +816,5 @@ func TestSocketDroppedMidBurst(t *testing.T) {
 		if env.Acks() != 1 || len(env.Posts()) != 1 {
 			t.Errorf("%s: %d acks, %d posts; want 1 and 1", env.ID, env.Acks(), len(env.Posts()))
 		}
-	}
-}
-
-// deadAddr is a loopback address where nothing listens.
-func deadAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// waitFor polls cond until it holds, failing after a while.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitForAnswers)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

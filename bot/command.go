@@ -2,10 +2,8 @@ package bot
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Record numbers are ASCII digits. The vendor documents 23 (a 17-digit
@@ -16,35 +14,65 @@ const (
 	maxRecordDigits = 32
 )
 
-// InputError says why command text is not a record number. Its message is
-// written for the person who typed it.
-type InputError struct{ Reason string }
+// InputProblem is what is wrong with typed command text.
+type InputProblem int
 
-func (e *InputError) Error() string { return e.Reason }
+// The problems [ParseCommand] reports.
+const (
+	NotOneWord   InputProblem = iota + 1 // more than one word
+	NotDigits                            // something other than 0–9
+	WrongLength                          // not minRecordDigits to maxRecordDigits digits
+	NoRecordData                         // a button that carries no record number
+)
+
+// InputError says why command text is not a record number. The person who
+// typed it is told in their language; Error is for logs.
+type InputError struct {
+	Problem InputProblem
+	Digits  int // with WrongLength: how many digits were typed
+}
+
+func (e *InputError) Error() string {
+	switch e.Problem {
+	case NotOneWord:
+		return "bot: input is more than one word"
+	case NotDigits:
+		return "bot: input is not digits"
+	case WrongLength:
+		return "bot: input has the wrong number of digits"
+	}
+	return "bot: no record number"
+}
 
 // ErrInput is matched by every [*InputError].
-var ErrInput = errors.New("bad command input")
+var ErrInput = errors.New("bot: bad command input")
 
 // Is makes every InputError match [ErrInput].
 func (e *InputError) Is(target error) bool { return target == ErrInput }
 
+// fullWidthDigits maps the digits a Chinese input method types (U+FF10–FF19)
+// to ASCII.
+var fullWidthDigits = strings.NewReplacer("０", "0", "１", "1", "２", "2", "３", "3", "４", "4",
+	"５", "5", "６", "6", "７", "7", "８", "8", "９", "9")
+
 // ParseCommand reads what a person typed after the slash command. It returns
-// help for an empty text or "help", the record number for 10 to 32 ASCII
-// digits with optional surrounding whitespace, and an [*InputError] for
-// anything else.
+// help for an empty text or "help", the record number for 10 to 32 digits
+// (ASCII or full-width) with optional surrounding whitespace (full-width
+// too), and an [*InputError] for anything else.
 func ParseCommand(text string) (recordNo string, help bool, err error) {
 	text = strings.TrimSpace(text)
 	if text == "" || strings.EqualFold(text, "help") {
 		return "", true, nil
 	}
 	if strings.ContainsFunc(text, unicode.IsSpace) {
-		return "", false, &InputError{"Give one record number only, with nothing else around it."}
+		return "", false, &InputError{Problem: NotOneWord}
 	}
-	if !utf8.ValidString(text) || !isASCIIDigits(text) {
-		return "", false, &InputError{"A record number has only the digits 0–9 (half-width)."}
+	text = fullWidthDigits.Replace(text)
+	if !isASCIIDigits(text) {
+		return "", false, &InputError{Problem: NotDigits}
 	}
 	if n := len(text); n < minRecordDigits || n > maxRecordDigits {
-		return "", false, &InputError{fmt.Sprintf("A record number has %d to %d digits (usually 23); that one has %d.", minRecordDigits, maxRecordDigits, n)}
+		return "", false, &InputError{Problem: WrongLength, Digits: n}
 	}
 	return text, false, nil
 }

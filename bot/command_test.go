@@ -16,34 +16,45 @@ func TestParseCommand(t *testing.T) {
 		text       string
 		wantRecord string
 		wantHelp   bool
-		wantErr    string
+		wantErr    InputProblem
 	}{
-		{"", "", true, ""},
-		{"   ", "", true, ""},
-		{"help", "", true, ""},
-		{"Help", "", true, ""},
-		{"\u3000help\u3000", "", true, ""}, // full-width spaces around
-		{"20190415152645093983751", "20190415152645093983751", false, ""},
-		{"  20190415152645093983751\n", "20190415152645093983751", false, ""},
-		{"1234567890", "1234567890", false, ""},
-		{strings.Repeat("1", 32), strings.Repeat("1", 32), false, ""},
-		{"123456789", "", false, "10 to 32 digits"},
-		{strings.Repeat("1", 33), "", false, "10 to 32 digits"},
-		{"2019041515264509398375a", "", false, "only the digits"},
-		{"２０１９０４１５１５２６４５０９３９８３７５１", "", false, "only the digits"},
-		{"20190415152645093983751 20190415152645093983752", "", false, "one record number only"},
-		{"2019041515264\u00a05093983751", "", false, "one record number only"},
-		{"<@U012ABC>", "", false, "only the digits"},
-		{"20190415152645093983751&x=1", "", false, "only the digits"},
-		{"20190415152645093983751/../balance", "", false, "only the digits"},
-		{"+20190415152645093983751", "", false, "only the digits"},
-		{"help me", "", false, "one record number only"},
-		{"\xff\xfe", "", false, "only the digits"},
+		{"", "", true, 0},
+		{"   ", "", true, 0},
+		{"help", "", true, 0},
+		{"Help", "", true, 0},
+		{"\u3000help\u3000", "", true, 0}, // full-width spaces around
+		{"20190415152645093983751", "20190415152645093983751", false, 0},
+		{"  20190415152645093983751\n", "20190415152645093983751", false, 0},
+		{"1234567890", "1234567890", false, 0},
+		{strings.Repeat("1", 32), strings.Repeat("1", 32), false, 0},
+		{"２０１９０４１５１５２６４５０９３９８３７５１", "20190415152645093983751", false, 0},             // as a Chinese input method types it
+		{"\u3000２０１９０４１５１５２６４５０９３９８３７５１\u3000", "20190415152645093983751", false, 0}, // with full-width spaces
+		{"2019０４１５１５２６４５０９３９８３７５１", "20190415152645093983751", false, 0},             // mixed widths
+		{"123456789", "", false, WrongLength},
+		{"１２３４５６７８９", "", false, WrongLength},
+		{strings.Repeat("1", 33), "", false, WrongLength},
+		{"2019041515264509398375a", "", false, NotDigits},
+		{"٢٠١٩٠٤١٥١٥٢٦٤٥٠٩٣٩٨٣٧٥١", "", false, NotDigits}, // other digits still refused
+		{"𝟐𝟎𝟏𝟗𝟎𝟒𝟏𝟓𝟏𝟓𝟐𝟔𝟒𝟓𝟎𝟗𝟑𝟗𝟖𝟑𝟕𝟓𝟏", "", false, NotDigits},
+		{"20190415152645093983751 20190415152645093983752", "", false, NotOneWord},
+		{"2019041515264\u00a05093983751", "", false, NotOneWord},
+		{"2019041515264\u30005093983751", "", false, NotOneWord},
+		{"<@U012ABC>", "", false, NotDigits},
+		{"20190415152645093983751&x=1", "", false, NotDigits},
+		{"20190415152645093983751/../balance", "", false, NotDigits},
+		{"+20190415152645093983751", "", false, NotDigits},
+		{"help me", "", false, NotOneWord},
+		{"\xff\xfe", "", false, NotDigits},
 	} {
 		record, help, err := ParseCommand(tt.text)
-		if record != tt.wantRecord || help != tt.wantHelp || (err == nil) != (tt.wantErr == "") ||
-			(err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
-			t.Errorf("ParseCommand(%q) = %q, %v, %v; want %q, %v, error containing %q", tt.text, record, help, err, tt.wantRecord, tt.wantHelp, tt.wantErr)
+		var problem InputProblem
+		if inErr, ok := errors.AsType[*InputError](err); ok {
+			problem = inErr.Problem
+		} else if err != nil {
+			t.Errorf("ParseCommand(%q) error %v is not an *InputError", tt.text, err)
+		}
+		if record != tt.wantRecord || help != tt.wantHelp || problem != tt.wantErr {
+			t.Errorf("ParseCommand(%q) = %q, %v, %v; want %q, %v, problem %v", tt.text, record, help, err, tt.wantRecord, tt.wantHelp, tt.wantErr)
 		}
 		if err != nil && !errors.Is(err, ErrInput) {
 			t.Errorf("ParseCommand(%q) error %v is not ErrInput", tt.text, err)

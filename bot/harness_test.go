@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
@@ -35,7 +35,7 @@ type harness struct {
 	t      *testing.T
 	slack  *slacktest.Server
 	vendor *yibeidiaotest.Server
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 	bot    *bot.Bot
 	cancel context.CancelFunc
 	done   chan error
@@ -55,7 +55,7 @@ type setup struct {
 // start runs a bot; change sets up the Slack config and vendor client.
 func start(t *testing.T, change ...func(*setup)) *harness {
 	t.Helper()
-	h := &harness{t: t, slack: slacktest.NewServer(), vendor: yibeidiaotest.NewServer(), logs: &syncBuffer{}, done: make(chan error, 1)}
+	h := &harness{t: t, slack: slacktest.NewServer(), vendor: yibeidiaotest.NewServer(), logs: &testkit.Buffer{}, done: make(chan error, 1)}
 	t.Cleanup(h.vendor.Close)
 	t.Cleanup(h.slack.Close)
 	h.vendor.AddRecord(readyRecord, yibeidiaotest.Ready)
@@ -71,6 +71,7 @@ func start(t *testing.T, change ...func(*setup)) *harness {
 			AllowedUsers:  []string{allowedUser},
 			AllowedGroups: []string{hrGroup},
 			Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Hint:          func(err error) string { return "operator hint for " + err.Error() },
 		},
 		rps:   50,
 		burst: 10,
@@ -146,6 +147,19 @@ func (h *harness) command(user, text string) (*slacktest.Envelope, slacktest.Ack
 	return env, ack
 }
 
+// click sends a button press and returns it once acked.
+func (h *harness) click(c slacktest.Click) *slacktest.Envelope {
+	h.t.Helper()
+	env, err := h.slack.SendClick(h.ctx(), c)
+	if err != nil {
+		h.t.Fatalf("sending click: %v", err)
+	}
+	if _, err := env.WaitAck(h.ctx()); err != nil {
+		h.t.Fatalf("click: %v\nlogs:\n%s", err, h.logs)
+	}
+	return env
+}
+
 // answer waits for the one post of an envelope.
 func (h *harness) answer(env *slacktest.Envelope) slacktest.Message {
 	h.t.Helper()
@@ -156,8 +170,8 @@ func (h *harness) answer(env *slacktest.Envelope) slacktest.Message {
 	return posts[0].Message
 }
 
-// assertNoSecretsLogged checks every log line, slack-go's debug output
-// included, for tokens, report links and response URLs.
+// assertNoSecretsLogged checks every log line for tokens, report links and
+// response URLs.
 func (h *harness) assertNoSecretsLogged() {
 	h.t.Helper()
 	logs := h.logs.String()
@@ -181,21 +195,4 @@ func (h *harness) auditLines(kind string) []string {
 		}
 	}
 	return lines
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,6 +1,7 @@
 package yibeidiao_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -158,13 +159,10 @@ func TestBalance(t *testing.T) {
 // and that no error string leaks the token or a link.
 func TestGenerateTempReportFailures(t *testing.T) {
 	t.Parallel()
-	signedOK := func(srv *yibeidiaotest.Server) yibeidiaotest.Fault {
-		return yibeidiaotest.Fault{Code: "000", Msg: "not a link"}
-	}
 	for _, tt := range []struct {
 		name      string
 		record    string
-		fault     func(*yibeidiaotest.Server) yibeidiaotest.Fault
+		fault     *yibeidiaotest.Fault
 		client    []yibeidiao.Option
 		badKey    bool
 		badToken  bool
@@ -174,7 +172,7 @@ func TestGenerateTempReportFailures(t *testing.T) {
 	}{
 		{name: "unknown record", record: unknownRecord, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "1001"},
 		{name: "not in progress", record: notInProgress, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "1002"},
-		{name: "no finished item", record: noFinishedItem, want: []error{yibeidiao.ErrRefused}, wantCalls: 1},
+		{name: "no finished item", record: noFinishedItem, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "1003"},
 		{name: "900 every time", fault: code("900"), want: []error{yibeidiao.ErrTransient, yibeidiao.ErrVendorInternal}, wantCalls: 3},
 		{name: "901 wrong token", badToken: true, want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrSignatureRejected}, wantCalls: 1},
 		{name: "904", fault: code("904"), want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrBadAuthHeaders}, wantCalls: 1},
@@ -192,18 +190,12 @@ func TestGenerateTempReportFailures(t *testing.T) {
 		{name: "empty body", fault: raw(200, ""), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
 		{name: "huge body", fault: raw(200, `{"code":"000","msg":"`+strings.Repeat("a", 70<<10)+`"}`), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
 		{name: "no code", fault: raw(200, `{"msg":"http://res.example/x.pdf"}`), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "success without link", fault: signedOK, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "success with object msg", fault: func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-			return yibeidiaotest.Fault{Code: "000", Msg: map[string]string{"url": "http://res.example/x.pdf"}}
-		}, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "bad response signature", record: readyRecord, fault: func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-			return yibeidiaotest.Fault{BadSign: true}
-		}, want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
+		{name: "success without link", fault: &yibeidiaotest.Fault{Code: "000", Msg: "not a link"}, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "success with object msg", fault: &yibeidiaotest.Fault{Code: "000", Msg: map[string]string{"url": "http://res.example/x.pdf"}}, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "bad response signature", record: readyRecord, fault: &yibeidiaotest.Fault{BadSign: true}, want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
 		{name: "unsigned success", fault: raw(200, `{"code":"000","key":"K","seq":"S","ts":"20190102145555","sign":"","msg":"http://res.example/x.pdf"}`),
 			want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
-		{name: "refusal mentioning a link", fault: func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-			return yibeidiaotest.Fault{Code: "1009", Msg: "see https://res.yibeidiao.com/secret.pdf?Signature=abc"}
-		}, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "[link removed]"},
+		{name: "refusal mentioning a link", fault: &yibeidiaotest.Fault{Code: "1009", Msg: "see https://res.yibeidiao.com/secret.pdf?Signature=abc"}, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "[link removed]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -228,9 +220,9 @@ func TestGenerateTempReportFailures(t *testing.T) {
 				tt.record = readyRecord
 			}
 			if tt.fault != nil {
-				srv.SetFault(tt.fault(srv))
+				srv.SetFault(*tt.fault)
 			}
-			record := cmpOr(tt.record, readyRecord)
+			record := cmp.Or(tt.record, readyRecord)
 			rep, err := c.GenerateTempReport(t.Context(), record)
 			if err == nil {
 				t.Fatalf("GenerateTempReport(%s) = %v, want an error", record, rep)
@@ -266,23 +258,12 @@ func TestGenerateTempReportFailures(t *testing.T) {
 	}
 }
 
-func code(c string) func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-	return func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-		return yibeidiaotest.Fault{Code: c, Msg: "vendor says " + c}
-	}
+func code(c string) *yibeidiaotest.Fault {
+	return &yibeidiaotest.Fault{Code: c, Msg: "vendor says " + c}
 }
 
-func raw(status int, body string) func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-	return func(*yibeidiaotest.Server) yibeidiaotest.Fault {
-		return yibeidiaotest.Fault{Status: status, Body: body}
-	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+func raw(status int, body string) *yibeidiaotest.Fault {
+	return &yibeidiaotest.Fault{Status: status, Body: body}
 }
 
 // assertClean fails if an error string shows the token or any link.

@@ -18,11 +18,12 @@ type Envelope struct {
 	SentAt      time.Time
 	ResponseURL string // empty for events
 
+	payload any // kept for a redelivery
 	mu      sync.Mutex
 	acks    []Ack
 	acked   chan struct{}
 	posts   []Post
-	changed chan struct{} // closed and replaced on every post
+	changed chan struct{} // closed and replaced on every ack and post
 }
 
 // Ack is the bot's acknowledgement of an envelope.
@@ -174,8 +175,26 @@ func (s *Server) send(ctx context.Context, e *Envelope, payload any) error {
 	return c.writeFrames([][]byte{frame}, e.stampSent)
 }
 
-// frame is the envelope as Slack writes it on the socket.
+// Redeliver sends an envelope again, as Slack does when it thinks the ack
+// was lost: the same envelope_id and payload, with retry_attempt 1.
+func (s *Server) Redeliver(ctx context.Context, e *Envelope) error {
+	frame, err := json.Marshal(map[string]any{
+		"envelope_id": e.ID, "type": e.Type, "payload": e.payload,
+		"accepts_response_payload": e.Type == "slash_commands", "retry_attempt": 1, "retry_reason": "timeout",
+	})
+	if err != nil {
+		return err
+	}
+	c, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	return c.writeFrames([][]byte{frame}, nil)
+}
+
+// frame is the envelope as Slack first writes it on the socket.
 func (e *Envelope) frame(payload any) ([]byte, error) {
+	e.payload = payload
 	return json.Marshal(map[string]any{
 		"envelope_id": e.ID, "type": e.Type, "payload": payload,
 		"accepts_response_payload": e.Type == "slash_commands", "retry_attempt": 0, "retry_reason": "",
@@ -195,6 +214,8 @@ func (e *Envelope) recordAck(payload json.RawMessage) {
 	if len(e.acks) == 1 {
 		close(e.acked)
 	}
+	close(e.changed)
+	e.changed = make(chan struct{})
 }
 
 // WaitAck waits for the bot's first ack.
@@ -207,6 +228,30 @@ func (e *Envelope) WaitAck(ctx context.Context) (Ack, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.acks[0], nil
+}
+
+// WaitAcks waits until the bot has acked n times and returns the acks.
+func (e *Envelope) WaitAcks(ctx context.Context, n int) ([]Ack, error) {
+	for {
+		e.mu.Lock()
+		acks, changed := append([]Ack(nil), e.acks...), e.changed
+		e.mu.Unlock()
+		if len(acks) >= n {
+			return acks, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return acks, fmt.Errorf("envelope %s: %d of %d acks: %w", e.ID, len(acks), n, ctx.Err())
+		}
+	}
+}
+
+// AcksSoFar returns the bot's acks of this envelope so far.
+func (e *Envelope) AcksSoFar() []Ack {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Ack(nil), e.acks...)
 }
 
 // AckLatency is the time from sending to the first ack; zero if not acked.
@@ -237,11 +282,21 @@ func (e *Envelope) Posts() []Post {
 // WaitPosts waits until the response URL has accepted n posts and returns
 // the accepted ones.
 func (e *Envelope) WaitPosts(ctx context.Context, n int) ([]Post, error) {
+	return e.waitPosts(ctx, n, true)
+}
+
+// WaitTries waits until the bot has tried n posts to the response URL,
+// refused ones included, and returns them all.
+func (e *Envelope) WaitTries(ctx context.Context, n int) ([]Post, error) {
+	return e.waitPosts(ctx, n, false)
+}
+
+func (e *Envelope) waitPosts(ctx context.Context, n int, acceptedOnly bool) ([]Post, error) {
 	for {
 		e.mu.Lock()
 		var ok []Post
 		for _, p := range e.posts {
-			if p.Status == http.StatusOK {
+			if p.Status == http.StatusOK || !acceptedOnly {
 				ok = append(ok, p)
 			}
 		}

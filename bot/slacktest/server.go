@@ -5,6 +5,7 @@
 package slacktest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -39,6 +40,8 @@ type Server struct {
 	openFails   int // how many more opens fail with openFault; negative: all
 	groups      map[string][]string
 	groupsFail  bool
+	groupReads  int
+	groupRead   chan struct{} // closed and replaced on every usergroups.users.list call
 	postFaults  []int
 	nextID      int
 	envelopes   map[string]*Envelope
@@ -61,6 +64,7 @@ func NewServer() *Server {
 		TeamID:      "T0FAKETEAM",
 		done:        make(chan struct{}),
 		connChanged: make(chan struct{}),
+		groupRead:   make(chan struct{}),
 		groups:      map[string][]string{},
 		envelopes:   map[string]*Envelope{},
 		// slack-go dials with Origin https://api.slack.com, which the default
@@ -102,6 +106,34 @@ func (s *Server) FailUserGroups(fail bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groupsFail = fail
+}
+
+// WaitUserGroupReads waits until usergroups.users.list has been called n
+// times in all. The bot reads groups one after another, so once read n+1
+// has begun, read n's answer has been applied.
+func (s *Server) WaitUserGroupReads(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		reads, changed := s.groupReads, s.groupRead
+		s.mu.Unlock()
+		if reads >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d user group reads: %w", reads, n, ctx.Err())
+		case <-s.done:
+			return ErrClosed
+		}
+	}
+}
+
+// UserGroupReads counts calls of usergroups.users.list.
+func (s *Server) UserGroupReads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groupReads
 }
 
 // FailConnectionsOpen makes the next n calls of apps.connections.open answer
@@ -169,6 +201,9 @@ func (s *Server) serveUserGroupMembers(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	members, ok := s.groups[r.FormValue("usergroup")]
 	fail := s.groupsFail
+	s.groupReads++
+	close(s.groupRead)
+	s.groupRead = make(chan struct{})
 	s.mu.Unlock()
 	switch {
 	case !s.botAuthorized(r):

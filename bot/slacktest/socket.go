@@ -3,6 +3,7 @@ package slacktest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 // socket is one Socket Mode websocket. Writes are serialized: gorilla allows
 // one writer at a time.
 type socket struct {
+	ticket    int // which apps.connections.open call made its URL
 	ws        *websocket.Conn
 	writeMu   sync.Mutex
 	closeOnce sync.Once
@@ -57,7 +59,9 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &socket{ws: ws, closed: make(chan struct{})}
+	var ticket int
+	_, _ = fmt.Sscanf(r.URL.Query().Get("ticket"), "%d-", &ticket)
+	c := &socket{ticket: ticket, ws: ws, closed: make(chan struct{})}
 	defer c.close()
 	hello := map[string]any{
 		"type":            "hello",
@@ -119,11 +123,17 @@ func (s *Server) ping(c *socket) {
 
 // current waits until a socket is open.
 func (s *Server) current(ctx context.Context) (*socket, error) {
+	return s.socketAfter(ctx, 0)
+}
+
+// socketAfter waits until a socket is open that was opened by a call of
+// apps.connections.open after the first opened calls.
+func (s *Server) socketAfter(ctx context.Context, opened int) (*socket, error) {
 	for {
 		s.mu.Lock()
 		c, changed := s.conn, s.connChanged
 		s.mu.Unlock()
-		if c != nil {
+		if c != nil && c.ticket > opened {
 			return c, nil
 		}
 		select {
@@ -139,6 +149,14 @@ func (s *Server) current(ctx context.Context) (*socket, error) {
 // WaitConnected waits until the bot has a socket open.
 func (s *Server) WaitConnected(ctx context.Context) error {
 	_, err := s.current(ctx)
+	return err
+}
+
+// WaitReconnected waits until the bot has a socket open from a call of
+// apps.connections.open made after the first opened calls: pass
+// [Server.ConnectionsOpened] from before a disconnect.
+func (s *Server) WaitReconnected(ctx context.Context, opened int) error {
+	_, err := s.socketAfter(ctx, opened)
 	return err
 }
 

@@ -177,13 +177,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	code, msg := s.precheck(r, now)
 	call.AuthOK = code == ""
 	state := s.records[call.RecordNo]
+	// The call is recorded before any answer is written: a client that
+	// stops reading early must not find it missing.
+	i := len(s.calls)
+	s.calls = append(s.calls, call)
 	s.mu.Unlock()
-
-	defer func() {
+	setCode := func(code string) {
 		s.mu.Lock()
-		s.calls = append(s.calls, call)
+		s.calls[i].Code = code
 		s.mu.Unlock()
-	}()
+	}
 
 	if fault.Hang || fault.Delay > 0 {
 		var timeout <-chan time.Time
@@ -207,7 +210,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if code != "" { // pre-check failures come unsigned, as the vendor's do
-		call.Code = code
+		setCode(code)
 		s.write(w, envelopeFor(code, msg, r, now), "")
 		return
 	}
@@ -220,7 +223,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		code, payload = s.answerRecord(call.RecordNo, state, now)
 	}
-	call.Code = code
+	setCode(code)
 	token := s.Token
 	if fault.BadSign {
 		token = "not-" + token

@@ -1,0 +1,156 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack/socketmode"
+)
+
+// pendingAck is an ack on its way to slack-go, with what the log needs if it
+// cannot be written.
+type pendingAck struct {
+	envelopeID string
+	kind       string
+	user       string
+	recordNo   string
+	payload    any // a command's immediate reply; nil for a bare ack
+}
+
+// acker hands acks to slack-go in the order they were queued, from its own
+// goroutine: slack-go's queue is short, and a full one blocks until the
+// socket takes a write, which the event loop must never wait for. Its queue
+// grows with the envelopes Slack has sent and nobody acked yet, which Slack
+// bounds.
+type acker struct {
+	sm  *socketmode.Client
+	log *slog.Logger
+
+	mu    sync.Mutex
+	queue []pendingAck
+	wake  chan struct{}
+}
+
+func newAcker(sm *socketmode.Client, log *slog.Logger) *acker {
+	return &acker{sm: sm, log: log, wake: make(chan struct{}, 1)}
+}
+
+// push queues an ack; it never blocks.
+func (a *acker) push(p pendingAck) {
+	a.mu.Lock()
+	a.queue = append(a.queue, p)
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run hands queued acks to slack-go until ctx is done, then hands over what
+// is still queued, each within ackTimeout.
+func (a *acker) run(ctx context.Context) {
+	for {
+		select {
+		case <-a.wake:
+			a.flush(ctx)
+		case <-ctx.Done():
+			a.flush(context.WithoutCancel(ctx))
+			return
+		}
+	}
+}
+
+func (a *acker) flush(ctx context.Context) {
+	for {
+		a.mu.Lock()
+		batch := a.queue
+		a.queue = nil
+		a.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		for _, p := range batch {
+			a.send(ctx, p)
+		}
+	}
+}
+
+func (a *acker) send(ctx context.Context, p pendingAck) {
+	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	if err := a.sm.AckCtx(ctx, p.envelopeID, p.payload); err != nil {
+		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.envelopeID,
+			"kind", p.kind, "user", p.user, "record", p.recordNo, "error", err)
+	}
+}
+
+// How long and how many envelopes the bot remembers to recognise a
+// redelivery. Slack redelivers within minutes; the cap bounds memory under a
+// flood (an entry is a few hundred bytes plus a command's immediate reply).
+const (
+	rememberFor     = 10 * time.Minute
+	rememberAtMost  = 20000
+	forgetEachVisit = 64
+)
+
+// seenEnvelopes remembers recently acked envelopes, oldest first. Only the
+// event loop uses it.
+type seenEnvelopes struct {
+	byID  map[string]*seenEnvelope
+	order []*seenEnvelope
+}
+
+type seenEnvelope struct {
+	pendingAck
+	at time.Time
+}
+
+func newSeenEnvelopes() *seenEnvelopes {
+	return &seenEnvelopes{byID: map[string]*seenEnvelope{}}
+}
+
+func (s *seenEnvelopes) remember(p pendingAck, at time.Time) {
+	if p.envelopeID == "" {
+		return
+	}
+	s.forget(at)
+	e := &seenEnvelope{pendingAck: p, at: at}
+	s.byID[p.envelopeID] = e
+	s.order = append(s.order, e)
+}
+
+// forget drops a few entries that are too old or over the cap: a bounded
+// amount of work per envelope.
+func (s *seenEnvelopes) forget(now time.Time) {
+	for range forgetEachVisit {
+		if len(s.order) == 0 || (now.Sub(s.order[0].at) < rememberFor && len(s.order) < rememberAtMost) {
+			break
+		}
+		if s.byID[s.order[0].envelopeID] == s.order[0] {
+			delete(s.byID, s.order[0].envelopeID)
+		}
+		s.order[0] = nil
+		s.order = s.order[1:]
+	}
+}
+
+// lookup returns what was acked for an envelope.
+func (s *seenEnvelopes) lookup(envelopeID string) (pendingAck, bool) {
+	e, ok := s.byID[envelopeID]
+	if !ok || time.Since(e.at) >= rememberFor {
+		return pendingAck{}, false
+	}
+	return e.pendingAck, true
+}
+
+// ackAgain acks a redelivered envelope with the payload of its first ack,
+// which may be the one Slack lost; false if the envelope is new.
+func (s *seenEnvelopes) ackAgain(envelopeID string, acks *acker) bool {
+	p, ok := s.lookup(envelopeID)
+	if ok {
+		acks.push(p)
+	}
+	return ok
+}

@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/hr-tools/tempreport/yibeidiao"
+)
+
+// job is one envelope on its way to its one answer. The loop fills it in;
+// after the ack, only the goroutine serving it touches it.
+type job struct {
+	kind        string // "command", "click", "event" or "unreadable": the audit line's message
+	envelopeID  string
+	user        string
+	team        string
+	channel     string
+	recordNo    string
+	responseURL string
+	inAck       bool      // the ack can carry the answer: slash commands
+	replace     bool      // a click's new link replaces the message with the button
+	read        time.Time // when the loop read the envelope
+	tookTurn    bool      // took a turn from the person's limit
+	acked       bool
+}
+
+// result is how a job ended: a report, help, or the error that says why not.
+type result struct {
+	report *yibeidiao.TempReport
+	help   bool
+	err    error
+}
+
+// handle decides what to do with one envelope, in the order Slack sent
+// them: it recognises a redelivery, parses, checks the allowlist, takes a
+// turn from the person's limit and acks. It never blocks; the vendor call
+// and the answer it leads to run in a tracked goroutine.
+func (b *Bot) handle(work context.Context, ev socketmode.Event) {
+	j := &job{read: time.Now()}
+	if ev.Request != nil {
+		j.envelopeID = ev.Request.EnvelopeID
+	}
+	defer b.recoverPanic(j)
+	if b.seen.ackAgain(j.envelopeID, b.acks) {
+		b.log.Info("Slack redelivered an envelope; acked it again, not served twice",
+			"envelope_id", j.envelopeID, "retry_attempt", ev.Request.RetryAttempt, "retry_reason", ev.Request.RetryReason)
+		return
+	}
+	res, fetch := b.decide(j, ev)
+	if !fetch {
+		b.conclude(j, res)
+		return
+	}
+	var note *slack.WebhookMessage
+	if j.inAck {
+		note = b.words.progressMessage(j.recordNo)
+	}
+	b.ack(j, note)
+	b.inFlight.Add(1)
+	b.wg.Go(func() {
+		defer b.inFlight.Add(-1)
+		defer b.recoverPanic(j)
+		b.answer(j, b.fetch(work, j))
+	})
+}
+
+// decide reads the envelope into j and says how it ends without the vendor,
+// or fetch to ask the vendor. It runs in the loop and never waits.
+func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
+	var text string
+	switch data := ev.Data.(type) {
+	case slack.SlashCommand:
+		j.kind, j.inAck, j.user, j.team, j.channel, j.responseURL = "command", true, data.UserID, data.TeamID, data.ChannelID, data.ResponseURL
+		if data.Command != b.cfg.Command {
+			return result{err: &WrongCommandError{Got: data.Command, Want: b.cfg.Command}}, false
+		}
+		text = data.Text
+	case slack.InteractionCallback:
+		j.kind = "click"
+		c, ok := parseClick(data)
+		if !ok {
+			return result{err: errIgnored}, false
+		}
+		j.user, j.team, j.channel, j.responseURL, j.replace = c.user, c.team, c.channel, c.responseURL, true
+		text = c.value
+	case *socketmode.ErrorBadMessage:
+		return b.unreadable(j, data), false
+	default: // events: the app subscribes to none, but an unacked one is retried
+		j.kind = "event"
+		return result{err: errIgnored}, false
+	}
+
+	recordNo, help, err := ParseCommand(text)
+	if j.kind == "click" && err == nil && help {
+		err = &InputError{Problem: NoRecordData}
+	}
+	j.recordNo = recordNo
+	switch {
+	case b.draining:
+		return result{err: errRestarting}, false
+	case !b.access.Allowed(j.user):
+		return result{err: errDenied}, false
+	case help:
+		return result{help: true}, false
+	case err != nil:
+		return result{err: err}, false
+	}
+	if wait := b.turns.take(j.user, j.read); wait > 0 {
+		return result{err: &limitError{retryAfter: wait}}, false
+	}
+	j.tookTurn = true
+	return result{}, true
+}
+
+// unreadable reads what it can of an envelope slack-go could not parse, so a
+// command gets an apology instead of Slack's dispatch_failed.
+func (b *Bot) unreadable(j *job, bad *socketmode.ErrorBadMessage) result {
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	_ = json.Unmarshal(bad.Message, &env)
+	j.kind, j.envelopeID = "unreadable", env.EnvelopeID
+	if env.Type != socketmode.RequestTypeSlashCommands {
+		return result{err: fmt.Errorf("%w (%s): %w", ErrUnreadable, env.Type, bad.Cause)}
+	}
+	j.inAck = true
+	return result{err: fmt.Errorf("%w: %w", ErrUnreadable, bad.Cause)}
+}
+
+// fetch asks the vendor, within the command's budget.
+func (b *Bot) fetch(work context.Context, j *job) result {
+	ctx, cancel := context.WithTimeoutCause(work, b.cfg.CommandTimeout, errCommandTimeout)
+	defer cancel()
+	rep, err := b.vendor.GenerateTempReport(ctx, j.recordNo)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	}
+	return result{report: rep, err: err}
+}
+
+// recoverPanic turns a bug into an apology instead of a crash and a person
+// left waiting.
+func (b *Bot) recoverPanic(j *job) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	b.log.Error("panic while serving an envelope", "panic", fmt.Sprint(p), "stack", string(debug.Stack()),
+		"envelope_id", j.envelopeID, "user", j.user)
+	if j.envelopeID == "" {
+		return
+	}
+	b.conclude(j, result{err: errPanic})
+}
+
+// click is what the bot needs from a fresh-link button press.
+type click struct {
+	user, team, channel, responseURL, value string
+}
+
+// parseClick picks the fresh-link press out of an interaction; ok is false
+// for anything else (other interactions, link buttons, missing user).
+func parseClick(cb slack.InteractionCallback) (c click, ok bool) {
+	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID == "" {
+		return click{}, false
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		if a != nil && a.ActionID == freshLinkAction {
+			return click{user: cb.User.ID, team: cb.Team.ID, channel: cb.Channel.ID, responseURL: cb.ResponseURL, value: a.Value}, true
+		}
+	}
+	return click{}, false
+}

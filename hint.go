@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/slack-go/slack"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/yibeidiao"
+)
+
+// hint is the one place that tells the operator which setting to fix for an
+// error, in plain words; "" when there is nothing to fix on our side. The
+// audit log's hint and -check both use it.
+func hint(err error) string {
+	if err == nil {
+		return ""
+	}
+	if h := slackHint(err); h != "" {
+		return h
+	}
+	var wrong *bot.WrongCommandError
+	switch {
+	case errors.As(err, &wrong):
+		return "Slack sent " + wrong.Got + ": set SLASH_COMMAND to the command in the app's settings (now " + wrong.Want + ")"
+	case errors.Is(err, yibeidiao.ErrSignatureRejected):
+		return "the vendor rejected our signature: check YIBEIDIAO_TOKEN (the 32-character secret from the vendor's customer service, no quotes or spaces) and YIBEIDIAO_KEY"
+	case errors.Is(err, yibeidiao.ErrClockSkew):
+		return "the vendor rejected our timestamp: this server's clock is off; sync it with NTP (the bot sends Beijing time itself, the time zone setting does not matter)"
+	case errors.Is(err, yibeidiao.ErrBadAuthHeaders):
+		return "the vendor says the key/ts/seq/sign headers are missing or malformed: check YIBEIDIAO_KEY, and any proxy between the bot and the vendor that could strip headers"
+	case errors.Is(err, yibeidiao.ErrUnknownEnterprise):
+		return "the vendor does not know this enterprise: check YIBEIDIAO_KEY (32 characters from the vendor's customer service)"
+	case errors.Is(err, yibeidiao.ErrEnterpriseDisabled):
+		return "the vendor says the enterprise account is unavailable: contact the vendor's customer service"
+	case errors.Is(err, yibeidiao.ErrMisconfigured):
+		return "the vendor's address answered with an HTTP error: check YIBEIDIAO_BASE_URL (default " + yibeidiao.DefaultBaseURL + ")"
+	case errors.Is(err, yibeidiao.ErrSeqReused):
+		return "the vendor saw a request serial number twice; the bot makes a new one per request, so look for a proxy that replays requests"
+	case errors.Is(err, yibeidiao.ErrBadResponseSignature):
+		return "the vendor's answer did not carry our signature: check YIBEIDIAO_TOKEN, and that YIBEIDIAO_BASE_URL points at the vendor; if the vendor signs answers differently, set YIBEIDIAO_VERIFY_RESPONSE=false"
+	case errors.Is(err, yibeidiao.ErrBadResponse):
+		return "the answer was not the vendor's JSON: check that YIBEIDIAO_BASE_URL points at the vendor's API (default " + yibeidiao.DefaultBaseURL + "), not a web page or a proxy's login page"
+	case errors.Is(err, yibeidiao.ErrTransient), errors.Is(err, context.DeadlineExceeded):
+		return "could not reach the vendor, or it is failing: check YIBEIDIAO_BASE_URL and this server's network, or try later if the vendor is down"
+	}
+	return ""
+}
+
+// slackHint explains an error from Slack's Web API or socket, naming the
+// token or setting at fault; "" if err is not one.
+func slackHint(err error) string {
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		if sc.Code == http.StatusNotFound {
+			return "Slack's API answered 404: check SLACK_API_URL (default " + bot.DefaultAPIURL + ")"
+		}
+		return "Slack's API answered HTTP " + sc.Status + ": check SLACK_API_URL if it persists"
+	}
+	_, inGroup := errors.AsType[*bot.GroupError](err)
+	var code string
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		code = se.Err
+	}
+	token := "SLACK_BOT_TOKEN"
+	if errors.Is(err, bot.ErrSocketRefused) {
+		token = "SLACK_APP_TOKEN"
+	}
+	switch code {
+	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired":
+		return token + " was refused by Slack (" + code + "): copy it again from the app's settings; a reinstall makes new bot tokens"
+	case "not_allowed_token_type":
+		return token + " is the wrong kind of token: SLACK_APP_TOKEN is xapp-…, SLACK_BOT_TOKEN is xoxb-…"
+	case "missing_scope":
+		return "the app lacks a scope: give the bot the usergroups:read scope (OAuth & Permissions) and reinstall; the app-level token needs connections:write"
+	case "no_such_subteam", "subteam_not_found":
+		return "Slack knows no such user group: check ALLOWED_USERGROUP_IDS"
+	case "invalid_app_level_token", "socket_mode_not_enabled":
+		return "no socket for this app (" + code + "): turn Socket Mode on in the app's settings and check SLACK_APP_TOKEN"
+	}
+	if inGroup {
+		return "could not read a user group from Slack: check SLACK_BOT_TOKEN's usergroups:read scope, ALLOWED_USERGROUP_IDS and SLACK_API_URL"
+	}
+	if errors.Is(err, bot.ErrSocketRefused) {
+		return "Slack refused to open a socket: check SLACK_APP_TOKEN (xapp-…, with the connections:write scope)"
+	}
+	return ""
+}
