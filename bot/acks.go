@@ -62,6 +62,9 @@ func (a *acker) run(ctx context.Context) {
 	}
 }
 
+// flush hands over what is queued, a batch at a time. A batch that slack-go
+// does not take within ackTimeout (no socket) fails: Slack has shown those
+// people an error by then anyway, and will redeliver.
 func (a *acker) flush(ctx context.Context) {
 	for {
 		a.mu.Lock()
@@ -71,18 +74,14 @@ func (a *acker) flush(ctx context.Context) {
 		if len(batch) == 0 {
 			return
 		}
+		ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 		for _, p := range batch {
-			a.send(ctx, p)
+			if err := a.sm.AckCtx(ctx, p.envelopeID, p.payload); err != nil {
+				a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.envelopeID,
+					"kind", p.kind, "user", p.user, "record", p.recordNo, "error", err)
+			}
 		}
-	}
-}
-
-func (a *acker) send(ctx context.Context, p pendingAck) {
-	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
-	defer cancel()
-	if err := a.sm.AckCtx(ctx, p.envelopeID, p.payload); err != nil {
-		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.envelopeID,
-			"kind", p.kind, "user", p.user, "record", p.recordNo, "error", err)
+		cancel()
 	}
 }
 

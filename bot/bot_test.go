@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -418,7 +417,7 @@ func TestSimultaneousCommands(t *testing.T) {
 func assertLimitHeld(t *testing.T, calls []yibeidiaotest.Call, rps, burst int) {
 	t.Helper()
 	const lateness = time.Second
-	if most, allowed := mostInOneSecond(calls), burst+int(float64(rps)*(1+lateness.Seconds())); most > allowed {
+	if most, allowed := yibeidiaotest.BusiestSecond(calls), burst+int(float64(rps)*(1+lateness.Seconds())); most > allowed {
 		t.Errorf("vendor saw %d calls in one second; a bucket of %d/s, burst %d, allows %d with %v of lateness", most, rps, burst, allowed, lateness)
 	}
 	if len(calls) <= burst {
@@ -428,21 +427,6 @@ func assertLimitHeld(t *testing.T, calls []yibeidiaotest.Call, rps, burst int) {
 	if least := time.Duration(float64(len(calls)-burst)/float64(rps)*float64(time.Second)) - lateness; span < least {
 		t.Errorf("vendor saw %d calls within %v; a bucket of %d/s, burst %d, needs at least %v (less %v of lateness)", len(calls), span, rps, burst, least+lateness, lateness)
 	}
-}
-
-// mostInOneSecond is the most calls in any window of one second.
-func mostInOneSecond(calls []yibeidiaotest.Call) int {
-	calls = slices.Clone(calls)
-	slices.SortFunc(calls, func(a, b yibeidiaotest.Call) int { return a.Time.Compare(b.Time) })
-	most := 0
-	for i := range calls {
-		n := 0
-		for j := i; j < len(calls) && calls[j].Time.Sub(calls[i].Time) < time.Second; j++ {
-			n++
-		}
-		most = max(most, n)
-	}
-	return most
 }
 
 // TestBurstFromOnePersonIsServedInArrivalOrder: a person's commands are

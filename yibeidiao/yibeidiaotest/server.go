@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -157,6 +158,18 @@ func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Call(nil), s.calls...)
+}
+
+// BusiestSecond is the most calls received in any window of one second.
+func BusiestSecond(calls []Call) int {
+	calls = slices.Clone(calls)
+	slices.SortFunc(calls, func(a, b Call) int { return a.Time.Compare(b.Time) })
+	most := 0
+	for i := range calls {
+		n, _ := slices.BinarySearchFunc(calls[i:], calls[i].Time.Add(time.Second), func(c Call, t time.Time) int { return c.Time.Compare(t) })
+		most = max(most, n)
+	}
+	return most
 }
 
 var tsPattern = regexp.MustCompile(`^[0-9]{14}$`)
