@@ -28,6 +28,7 @@ type config struct {
 	userRatePerMinute float64
 	userBurst         int
 	vendorBaseURL     string
+	linkHosts         []string
 	vendorKey         string
 	vendorToken       string
 	vendorRPS         float64
@@ -96,6 +97,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.userBurst = whole(get("USER_BURST"), bot.DefaultUserBurst, "USER_BURST", "commands a person may send at once", bad)
 
 	c.vendorBaseURL = absoluteURL(get("YIBEIDIAO_BASE_URL"), yibeidiao.DefaultBaseURL, "YIBEIDIAO_BASE_URL", bad)
+	c.linkHosts = []string{yibeidiao.DefaultLinkHost}
+	if v := get("YIBEIDIAO_LINK_HOSTS"); v != "" {
+		c.linkHosts = nil
+		for h := range strings.SplitSeq(v, ",") {
+			if h = strings.TrimSpace(h); h == "" {
+				continue
+			}
+			if !yibeidiao.ValidLinkHost(h) {
+				bad("YIBEIDIAO_LINK_HOSTS", "%q is not a host name or *.domain (comma-separated, like res.yibeidiao.com)", h)
+			}
+			c.linkHosts = append(c.linkHosts, h)
+		}
+	}
 	for _, v := range []struct{ name, value string }{{"YIBEIDIAO_KEY", c.vendorKey}, {"YIBEIDIAO_TOKEN", c.vendorToken}} {
 		switch {
 		case v.value == "":

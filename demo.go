@@ -38,7 +38,7 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) err
 	vendor.AddRecord(demoNotInProgress, yibeidiaotest.NotInProgress)
 	vendor.AddRecord(demoBroken, yibeidiaotest.Broken)
 
-	client, err := yibeidiao.New(vendor.Key, vendor.Token, yibeidiao.WithBaseURL(vendor.URL), yibeidiao.WithRateLimiter(rate.NewLimiter(1, 3)))
+	client, err := yibeidiao.New(vendor.Key, vendor.Token, yibeidiao.WithBaseURL(vendor.URL), yibeidiao.WithLinkHosts(vendor.LinkHost), yibeidiao.WithRateLimiter(rate.NewLimiter(1, 3)))
 	if err != nil {
 		return err
 	}

@@ -21,10 +21,19 @@ func hint(err error) string {
 	if h := slackHint(err); h != "" {
 		return h
 	}
-	var wrong *bot.WrongCommandError
+	var (
+		wrong     *bot.WrongCommandError
+		untrusted *yibeidiao.UntrustedLinkError
+		redirect  *yibeidiao.RedirectError
+	)
 	switch {
 	case errors.As(err, &wrong):
 		return "Slack sent " + wrong.Got + ": set SLASH_COMMAND to the command in the app's settings (now " + wrong.Want + ")"
+	case errors.As(err, &untrusted):
+		return "the vendor's answer carried a report link on " + untrusted.Host + " (" + untrusted.Reason + "), which the bot does not show: " +
+			"if the vendor really serves reports from that host over https, add it to YIBEIDIAO_LINK_HOSTS; otherwise something between the bot and the vendor rewrites its answers, so use an https YIBEIDIAO_BASE_URL"
+	case errors.As(err, &redirect):
+		return "YIBEIDIAO_BASE_URL answered with a redirect to " + redirect.Scheme + "://" + redirect.Host + ", which the bot does not follow (it would send our signed headers there): set YIBEIDIAO_BASE_URL to the vendor's real address"
 	case errors.Is(err, yibeidiao.ErrSignatureRejected):
 		return "the vendor rejected our signature: check YIBEIDIAO_TOKEN (the 32-character secret from the vendor's customer service, no quotes or spaces) and YIBEIDIAO_KEY"
 	case errors.Is(err, yibeidiao.ErrClockSkew):

@@ -83,6 +83,7 @@ func newVendor(cfg config, limiter *rate.Limiter) (*yibeidiao.Client, error) {
 		yibeidiao.WithBaseURL(cfg.vendorBaseURL),
 		yibeidiao.WithHTTPClient(&http.Client{Timeout: cfg.vendorTimeout}),
 		yibeidiao.WithRateLimiter(limiter),
+		yibeidiao.WithLinkHosts(cfg.linkHosts...),
 	}
 	if !cfg.verifyResponse {
 		opts = append(opts, yibeidiao.WithoutResponseVerification())
@@ -108,7 +109,7 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "slack_api", cfg.slackAPIURL, "vendor", cfg.vendorBaseURL, "vendor_rps", cfg.vendorRPS,
+	log.Info("starting", "slack_api", cfg.slackAPIURL, "vendor", cfg.vendorBaseURL, "link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS,
 		"vendor_burst", cfg.vendorBurst, "user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout, "command_timeout", cfg.commandTimeout, "health_addr", cfg.healthAddr)
 	if !cfg.verifyResponse {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")

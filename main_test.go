@@ -55,6 +55,7 @@ func fakes(t *testing.T, vendorOpts ...yibeidiaotest.Option) (*slacktest.Server,
 		"ALLOWED_USER_IDS":      "U0ALLOWED, U0SECOND",
 		"ALLOWED_USERGROUP_IDS": "S0HRTEAM",
 		"YIBEIDIAO_BASE_URL":    v.URL,
+		"YIBEIDIAO_LINK_HOSTS":  v.LinkHost,
 		"YIBEIDIAO_KEY":         v.Key,
 		"YIBEIDIAO_TOKEN":       v.Token,
 		"YIBEIDIAO_RPS":         "5",
@@ -371,7 +372,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"This is a DEMO",
-		"Open the report: http://127.0.0.1:", "/survey-result/", "This link expires in 1 minute", "[ Get a fresh link ]",
+		"Open the report: https://127.0.0.1:", "/survey-result/", "This link expires in 1 minute", "[ Get a fresh link ]",
 		"replacing its last message",
 		"refused record 20190415152645093983752",
 		"The vendor is having trouble right now",

@@ -29,7 +29,7 @@ func TestCommandGetsAPrivateLink(t *testing.T) {
 	if !m.Ephemeral() || !m.NoUnfurl() {
 		t.Errorf("answer is not private with previews off: response_type %q, unfurl %v/%v", m.ResponseType, m.UnfurlLinks, m.UnfurlMedia)
 	}
-	for _, want := range []string{h.vendor.URL[:strings.Index(h.vendor.URL, "/open")] + "/survey-result/", readyRecord, "This link expires in 1 minute", "<!date^"} {
+	for _, want := range []string{"https://" + strings.TrimPrefix(h.vendor.URL[:strings.Index(h.vendor.URL, "/open")], "http://") + "/survey-result/", readyRecord, "This link expires in 1 minute", "<!date^"} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("answer does not contain %q:\n%s", want, raw)
 		}
@@ -150,6 +150,12 @@ func TestVendorFailures(t *testing.T) {
 		{name: "garbage", fault: yibeidiaotest.Fault{Body: "<html>captive portal</html>"}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
 		{name: "truncated body", fault: yibeidiaotest.Fault{Body: `{"code":"000","key":"K","seq":"S","ts":"2019`}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
 		{name: "seq reused", fault: yibeidiaotest.Fault{Code: "902"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"902"`},
+		{name: "link on another host", fault: yibeidiaotest.Fault{Code: "000", Msg: "https://evil.example/survey-result/x.pdf?Expires=1"},
+			want: []string{"could not be trusted", "tell the bot's admin"}, outcome: bot.OutcomeUntrusted, logWant: `"link_host":"evil.example"`},
+		{name: "plain http link", fault: yibeidiaotest.Fault{Code: "000", Msg: "http://127.0.0.1/survey-result/x.pdf?Expires=1"},
+			want: []string{"could not be trusted"}, outcome: bot.OutcomeUntrusted, logWant: "not https"},
+		{name: "redirect", fault: yibeidiaotest.Fault{Redirect: "http://127.0.0.1:1/open/company/record/generate-temp-report"},
+			want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: "redirect to http://127.0.0.1:1 not followed"},
 		{name: "connection refused", change: func(s *setup) {
 			s.vendorOpts = append(s.vendorOpts, yibeidiao.WithBaseURL("http://"+testkit.DeadAddr(s.t)+"/open/company"))
 		}, want: []string{"having trouble", "try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "connection refused"},

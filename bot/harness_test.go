@@ -83,6 +83,7 @@ func start(t *testing.T, change ...func(*setup)) *harness {
 	if gen == nil {
 		opts := append([]yibeidiao.Option{
 			yibeidiao.WithBaseURL(h.vendor.URL),
+			yibeidiao.WithLinkHosts(h.vendor.LinkHost),
 			yibeidiao.WithRateLimiter(rate.NewLimiter(s.rps, s.burst)),
 		}, s.vendorOpts...)
 		c, err := yibeidiao.New(h.vendor.Key, h.vendor.Token, opts...)

@@ -27,6 +27,7 @@ const (
 	OutcomeTimeout       Outcome = "timeout"
 	OutcomeUnverifiable  Outcome = "unverifiable"
 	OutcomeBadResponse   Outcome = "bad_response"
+	OutcomeUntrusted     Outcome = "untrusted_link"
 	OutcomeRestarting    Outcome = "restarting"
 	OutcomeUnreadable    Outcome = "unreadable"
 	OutcomeIgnored       Outcome = "ignored" // events and clicks on other buttons: acked, not answered
@@ -125,6 +126,8 @@ func (b *Bot) explain(j *job, err error) (text string, outcome Outcome, level sl
 		return w.timeout, OutcomeTimeout, slog.LevelWarn
 	case errors.Is(err, yibeidiao.ErrBadResponseSignature):
 		return w.unverifiable, OutcomeUnverifiable, slog.LevelError
+	case errors.Is(err, yibeidiao.ErrUntrustedLink):
+		return w.untrusted, OutcomeUntrusted, slog.LevelError
 	case errors.Is(err, yibeidiao.ErrBadResponse):
 		return w.badResponse, OutcomeBadResponse, slog.LevelError
 	case errors.Is(err, yibeidiao.ErrMisconfigured):

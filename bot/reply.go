@@ -110,6 +110,9 @@ func (b *Bot) audit(j *job, outcome Outcome, level slog.Level, res result, deliv
 	if apiErr, ok := errors.AsType[*yibeidiao.APIError](res.err); ok {
 		attrs = append(attrs, slog.String("vendor_code", apiErr.Code), slog.String("seq", apiErr.Seq))
 	}
+	if untrusted, ok := errors.AsType[*yibeidiao.UntrustedLinkError](res.err); ok {
+		attrs = append(attrs, slog.String("link_host", untrusted.Host), slog.String("seq", untrusted.Seq))
+	}
 	if res.err != nil && level >= slog.LevelWarn {
 		attrs = append(attrs, slog.String("error", res.err.Error()))
 		if hint := b.cfg.Hint(res.err); hint != "" {

@@ -26,6 +26,7 @@ type words struct {
 	timeout       string
 	unverifiable  string
 	badResponse   string
+	untrusted     string
 	misconfigured string
 	transient     string
 	refused       func(record, message, code string) string
@@ -77,6 +78,7 @@ var english = &words{
 	timeout:       "The vendor took too long to answer. Please try again in a minute.",
 	unverifiable:  "The vendor's answer could not be verified, so no link is shown. Please try again in a minute; if it keeps happening, tell the bot's admin.",
 	badResponse:   "The vendor sent an answer the bot could not read, so no link is shown. Please try again in a minute; if it keeps happening, tell the bot's admin.",
+	untrusted:     "The vendor's answer could not be trusted (its link is not on the vendor's own secure address), so no link is shown. Please tell the bot's admin.",
 	misconfigured: "Sorry, the bot is misconfigured and cannot get reports right now. Please ask the bot's admin to check its logs.",
 	transient:     "The vendor is having trouble right now. Please try again in a minute.",
 	refused: func(record, message, code string) string {

@@ -174,6 +174,7 @@ func measure(o options, s subject) (figures, error) {
 		"SLACK_BOT_TOKEN=" + fakeSlack.BotToken,
 		"SLACK_API_URL=" + fakeSlack.APIURL,
 		"YIBEIDIAO_BASE_URL=" + vendor.URL,
+		"YIBEIDIAO_LINK_HOSTS=" + vendor.LinkHost,
 		"YIBEIDIAO_KEY=" + vendor.Key,
 		"YIBEIDIAO_TOKEN=" + vendor.Token,
 		fmt.Sprintf("YIBEIDIAO_RPS=%g", o.rps),

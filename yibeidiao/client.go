@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/hr-tools/tempreport/internal/cleantext"
 )
 
 const (
@@ -28,6 +31,9 @@ const (
 	DefaultBaseURL = "http://api.yibeidiao.com/open/company"
 	// DefaultTimeout bounds one HTTP attempt with the default HTTP client.
 	DefaultTimeout = 10 * time.Second
+	// DefaultLinkHost is the only host a report link may be on by default:
+	// the host of the vendor's documented example link.
+	DefaultLinkHost = "res.yibeidiao.com"
 
 	codeOK       = "000"
 	maxRetries   = 2        // transient failures are tried at most three times in all
@@ -44,7 +50,9 @@ type Client struct {
 	newSeq     func() string
 	limiter    *rate.Limiter
 	verify     bool
+	linkHosts  []string
 	backoff    time.Duration
+	userAgent  string
 }
 
 // Option configures a [Client] in [New].
@@ -57,6 +65,8 @@ type options struct {
 	newSeq     func() string
 	limiter    *rate.Limiter
 	noVerify   bool
+	linkHosts  []string
+	userAgent  string
 }
 
 // WithBaseURL sets the API base, e.g. a proxy or a test server
@@ -64,7 +74,9 @@ type options struct {
 func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
 
 // WithHTTPClient sets the HTTP client. Its Timeout bounds each attempt; the
-// default client's is [DefaultTimeout].
+// default client's is [DefaultTimeout]. The client is copied and never
+// follows a redirect, whatever its CheckRedirect: the request's signed
+// headers go to the base URL's server and nowhere else.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
 
 // WithClock sets the clock that stamps each request's ts (default time.Now).
@@ -79,6 +91,16 @@ func WithSeqSource(next func() string) Option { return func(o *options) { o.newS
 // the call at once with a [*RateLimitError]. Share one limiter among clients
 // to share the budget. Default: no limit.
 func WithRateLimiter(l *rate.Limiter) Option { return func(o *options) { o.limiter = l } }
+
+// WithLinkHosts sets the hosts a report link may be on (default
+// [DefaultLinkHost]). A pattern is a host name, or "*.example.com" for any
+// subdomain of example.com. A link must also be https. The vendor's answer
+// signature does not cover the link, so this is what makes a link shown to
+// a person the vendor's.
+func WithLinkHosts(patterns ...string) Option { return func(o *options) { o.linkHosts = patterns } }
+
+// WithUserAgent sets the User-Agent header of every request.
+func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
 
 // WithoutResponseVerification stops checking the signature of the vendor's
 // answers. The rule checked (MD5 of the response's key, ts and seq with the
@@ -103,25 +125,65 @@ func New(key, token string, opts ...Option) (*Client, error) {
 	}
 	base, err := url.Parse(o.baseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		errs = append(errs, fmt.Errorf("yibeidiao: base URL %q is not an absolute http(s) URL", o.baseURL))
+		errs = append(errs, errors.New("yibeidiao: base URL is not an absolute http(s) URL"))
+	}
+	if len(o.linkHosts) == 0 {
+		o.linkHosts = []string{DefaultLinkHost}
+	}
+	for _, p := range o.linkHosts {
+		if !ValidLinkHost(p) {
+			errs = append(errs, fmt.Errorf("yibeidiao: link host %q is not a host name or *.domain", p))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if o.httpClient == nil {
-		o.httpClient = &http.Client{Timeout: DefaultTimeout}
+	hc := &http.Client{Timeout: DefaultTimeout}
+	if o.httpClient != nil {
+		copied := *o.httpClient
+		hc = &copied
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{
 		key:        key,
 		token:      token,
 		baseURL:    base,
-		httpClient: o.httpClient,
+		httpClient: hc,
 		now:        o.now,
 		newSeq:     o.newSeq,
 		limiter:    o.limiter,
 		verify:     !o.noVerify,
+		linkHosts:  o.linkHosts,
 		backoff:    250 * time.Millisecond,
+		userAgent:  o.userAgent,
 	}, nil
+}
+
+// ValidLinkHost reports whether p is a pattern [WithLinkHosts] accepts: a
+// host name or IP address, or "*." and a host name.
+func ValidLinkHost(p string) bool {
+	name := strings.TrimPrefix(p, "*.")
+	if name == "" || strings.Contains(name, "*") {
+		return false
+	}
+	return net.ParseIP(name) != nil || hostNamePattern.MatchString(name)
+}
+
+var hostNamePattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// trustedLink checks that a report link is https on a pinned host.
+func (c *Client) trustedLink(u *url.URL, seq string) error {
+	host := strings.ToLower(u.Hostname())
+	if u.Scheme != "https" {
+		return &UntrustedLinkError{Host: host, Reason: "not https", Seq: seq}
+	}
+	for _, p := range c.linkHosts {
+		p = strings.ToLower(p)
+		if host == p || (strings.HasPrefix(p, "*.") && strings.HasSuffix(host, p[1:])) {
+			return nil
+		}
+	}
+	return &UntrustedLinkError{Host: host, Reason: "host not trusted", Seq: seq}
 }
 
 // TempReport is a temporary report link. The URL is a bearer credential to a
@@ -167,8 +229,11 @@ func (c *Client) report(env *envelope) (*TempReport, error) {
 		return nil, fmt.Errorf("%w: success without a report link (seq %s)", ErrBadResponse, env.Seq)
 	}
 	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: success whose msg is not an absolute http(s) link (seq %s)", ErrBadResponse, env.Seq)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%w: success whose msg is not an absolute link (seq %s)", ErrBadResponse, env.Seq)
+	}
+	if err := c.trustedLink(u, env.Seq); err != nil {
+		return nil, err
 	}
 	vendorTime, _ := ParseTimestamp(env.TS)
 	return &TempReport{URL: link, ExpiresAt: expiry(u, vendorTime, c.now()), Seq: env.Seq, VendorTime: vendorTime}, nil
@@ -257,12 +322,23 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelo
 	req.Header["seq"] = []string{seq}
 	req.Header["sign"] = []string{Sign(c.key, ts, seq, c.token)}
 	req.Header.Set("Accept", "application/json")
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return nil, c.transportError(ctx, path, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		to, _ := resp.Location()
+		redirect := &RedirectError{HTTPStatus: resp.StatusCode, Seq: seq}
+		if to != nil {
+			redirect.Scheme, redirect.Host = to.Scheme, to.Host
+		}
+		return nil, redirect
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		return nil, c.transportError(ctx, path, err)
@@ -362,7 +438,8 @@ func (c *Client) verifyEnvelope(env *envelope, seq string) error {
 }
 
 // msgText renders the vendor's msg for people: a JSON string as is, anything
-// else as compact JSON, always without links and within a sane length.
+// else as compact JSON, always without links, control or bidi-override
+// characters, and within a sane length.
 func msgText(raw json.RawMessage) string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -371,7 +448,7 @@ func msgText(raw json.RawMessage) string {
 			s = buf.String()
 		}
 	}
-	s = redactLinks(strings.TrimSpace(s))
+	s = redactLinks(strings.TrimSpace(cleantext.String(s)))
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "…"
 	}

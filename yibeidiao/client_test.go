@@ -3,6 +3,7 @@ package yibeidiao_test
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -95,7 +96,7 @@ func newPair(t *testing.T, opts ...yibeidiao.Option) (*yibeidiaotest.Server, *yi
 	srv.AddRecord(readyRecord, yibeidiaotest.Ready)
 	srv.AddRecord(notInProgress, yibeidiaotest.NotInProgress)
 	srv.AddRecord(noFinishedItem, yibeidiaotest.NoFinishedItem)
-	c, err := yibeidiao.New(srv.Key, srv.Token, append([]yibeidiao.Option{yibeidiao.WithBaseURL(srv.URL)}, opts...)...)
+	c, err := yibeidiao.New(srv.Key, srv.Token, append([]yibeidiao.Option{yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestGenerateTempReport(t *testing.T) {
 		t.Fatalf("GenerateTempReport: %v", err)
 	}
 	u, err := url.Parse(rep.URL)
-	if err != nil || u.Scheme != "http" || !strings.Contains(u.Path, readyRecord) {
+	if err != nil || u.Scheme != "https" || !strings.Contains(u.Path, readyRecord) {
 		t.Fatalf("report URL %q is not the fake's link for %s", rep.URL, readyRecord)
 	}
 	expires, _ := strconv.ParseInt(u.Query().Get("Expires"), 10, 64)
@@ -129,7 +130,7 @@ func TestGenerateTempReport(t *testing.T) {
 		t.Error("VendorTime is zero, want the vendor's ts")
 	}
 	// The link opens until it expires, like an OSS signed URL.
-	resp, err := http.Get(rep.URL)
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.CertPool}}}).Get(rep.URL)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("GET report link: %v, %v", resp, err)
 	}
@@ -142,6 +143,105 @@ func TestGenerateTempReport(t *testing.T) {
 	}
 	if s := rep.LogValue().String(); strings.Contains(s, "http") {
 		t.Errorf("TempReport.LogValue() = %q, shows the link", s)
+	}
+}
+
+// TestReportLinksArePinned: the vendor's signature does not cover the link,
+// so only an https link on a trusted host is a report link.
+func TestReportLinksArePinned(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, link string
+		hosts      []string
+		wantHost   string // "" when the link is trusted
+	}{
+		{name: "another host", link: "https://evil.example/survey-result/x.pdf?Expires=1", hosts: []string{"res.yibeidiao.com"}, wantHost: "evil.example"},
+		{name: "plain http on the trusted host", link: "http://res.yibeidiao.com/survey-result/x.pdf", hosts: []string{"res.yibeidiao.com"}, wantHost: "res.yibeidiao.com"},
+		{name: "trusted host as a suffix", link: "https://res.yibeidiao.com.evil.example/x.pdf", hosts: []string{"res.yibeidiao.com"}, wantHost: "res.yibeidiao.com.evil.example"},
+		{name: "lookalike of a wildcard", link: "https://evilyibeidiao.com/x.pdf", hosts: []string{"*.yibeidiao.com"}, wantHost: "evilyibeidiao.com"},
+		{name: "wildcard does not match the apex", link: "https://yibeidiao.com/x.pdf", hosts: []string{"*.yibeidiao.com"}, wantHost: "yibeidiao.com"},
+		{name: "userinfo trick", link: "https://res.yibeidiao.com@evil.example/x.pdf", hosts: []string{"res.yibeidiao.com"}, wantHost: "evil.example"},
+		{name: "javascript", link: "javascript://res.yibeidiao.com/%0aalert(1)", hosts: []string{"res.yibeidiao.com"}, wantHost: "res.yibeidiao.com"},
+		{name: "exact host", link: "https://res.yibeidiao.com/survey-result/x.pdf", hosts: []string{"res.yibeidiao.com"}},
+		{name: "host in another case", link: "https://RES.yibeidiao.com/survey-result/x.pdf", hosts: []string{"res.yibeidiao.com"}},
+		{name: "subdomain of a wildcard", link: "https://oss-cn.res.yibeidiao.com/x.pdf", hosts: []string{"*.yibeidiao.com"}},
+		{name: "one of several", link: "https://b.example/x.pdf", hosts: []string{"a.example", "b.example"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := newPair(t, yibeidiao.WithLinkHosts(tt.hosts...))
+			srv.SetFault(yibeidiaotest.Fault{Code: "000", Msg: tt.link})
+			rep, err := c.GenerateTempReport(t.Context(), readyRecord)
+			if tt.wantHost == "" {
+				if err != nil || rep.URL != tt.link {
+					t.Errorf("GenerateTempReport = %v, %v; want the link", rep, err)
+				}
+				return
+			}
+			var untrusted *yibeidiao.UntrustedLinkError
+			if !errors.As(err, &untrusted) || untrusted.Host != tt.wantHost || !errors.Is(err, yibeidiao.ErrUntrustedLink) || rep != nil {
+				t.Fatalf("GenerateTempReport = %v, %v; want an untrusted link on %q", rep, err, tt.wantHost)
+			}
+			assertClean(t, err, srv.Token)
+		})
+	}
+	if _, err := yibeidiao.New("K", "T", yibeidiao.WithLinkHosts("res.*.com")); err == nil {
+		t.Error("New accepted a link host pattern with an inner wildcard")
+	}
+}
+
+// TestRedirectsAreNotFollowed: a 3xx is an error naming only the target's
+// host, and the server it points to never sees a request.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
+	elsewhere := yibeidiaotest.NewServer()
+	t.Cleanup(elsewhere.Close)
+	elsewhere.AddRecord(readyRecord, yibeidiaotest.Ready)
+	srv, c := newPair(t, yibeidiao.WithHTTPClient(&http.Client{Timeout: time.Second})) // a client that would follow
+	srv.SetFault(yibeidiaotest.Fault{Redirect: elsewhere.URL + "/record/generate-temp-report?recordNo=" + readyRecord})
+	rep, err := c.GenerateTempReport(t.Context(), readyRecord)
+	var redirect *yibeidiao.RedirectError
+	if !errors.As(err, &redirect) || !errors.Is(err, yibeidiao.ErrMisconfigured) || rep != nil {
+		t.Fatalf("GenerateTempReport = %v, %v; want a redirect error", rep, err)
+	}
+	if want := strings.TrimPrefix(elsewhere.URL[:strings.Index(elsewhere.URL, "/open")], "http://"); redirect.Host != want || redirect.HTTPStatus != http.StatusFound {
+		t.Errorf("redirect = %+v, want 302 to host %s", redirect, want)
+	}
+	if strings.Contains(err.Error(), "generate-temp-report") || strings.Contains(err.Error(), readyRecord) {
+		t.Errorf("error %q names more than the target host", err)
+	}
+	if n := len(elsewhere.Calls()); n != 0 {
+		t.Errorf("the redirect target saw %d requests, want none", n)
+	}
+	if n := len(srv.Calls()); n != 1 {
+		t.Errorf("the vendor saw %d requests, want 1 (a redirect is not retried)", n)
+	}
+}
+
+func TestRequestsCarryTheUserAgent(t *testing.T) {
+	t.Parallel()
+	var got string
+	c, err := yibeidiao.New("K", "T", yibeidiao.WithUserAgent("tempreport/1.2.3"), yibeidiao.WithHTTPClient(handlerClient(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("User-Agent")
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Balance(t.Context())
+	if got != "tempreport/1.2.3" {
+		t.Errorf("User-Agent = %q, want tempreport/1.2.3", got)
+	}
+}
+
+func TestVendorMessagesAreCleaned(t *testing.T) {
+	t.Parallel()
+	srv, c := newPair(t)
+	srv.SetFault(yibeidiaotest.Fault{Code: "1009", Msg: "\x1b[2J\x1b[32m✓ all good\x00 \u202eecnalab"})
+	_, err := c.GenerateTempReport(t.Context(), readyRecord)
+	apiErr, ok := errors.AsType[*yibeidiao.APIError](err)
+	if !ok || strings.ContainsAny(apiErr.Message, "\x1b\x00\u202e") || !strings.Contains(apiErr.Message, "✓ all good") {
+		t.Errorf("vendor message %q, want it without control or bidi characters", apiErr.Message)
 	}
 }
 
@@ -209,7 +309,7 @@ func TestGenerateTempReportFailures(t *testing.T) {
 					token = "WRONG" + token
 				}
 				var err error
-				if c, err = yibeidiao.New(key, token, yibeidiao.WithBaseURL(srv.URL)); err != nil {
+				if c, err = yibeidiao.New(key, token, yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -376,7 +476,7 @@ func TestRateLimiterSpacesAttempts(t *testing.T) {
 	defer srv.Close()
 	srv.AddRecord(readyRecord, yibeidiaotest.Ready)
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL),
+		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost),
 			yibeidiao.WithHTTPClient(handlerClient(srv.Handler())),
 			yibeidiao.WithRateLimiter(rate.NewLimiter(2, 1)))
 		start := time.Now()
@@ -397,7 +497,7 @@ func TestRateLimiterFailsFastPastDeadline(t *testing.T) {
 	defer srv.Close()
 	srv.AddRecord(readyRecord, yibeidiaotest.Ready)
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL),
+		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost),
 			yibeidiao.WithHTTPClient(handlerClient(srv.Handler())),
 			yibeidiao.WithRateLimiter(rate.NewLimiter(0.5, 1)))
 		if _, err := c.GenerateTempReport(t.Context(), readyRecord); err != nil {
@@ -432,7 +532,7 @@ func TestRetryBackoffAndLimiterPerAttempt(t *testing.T) {
 	srv.AddRecord(readyRecord, yibeidiaotest.Ready)
 	synctest.Test(t, func(t *testing.T) {
 		lim := rate.NewLimiter(rate.Inf, 0)
-		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL),
+		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost),
 			yibeidiao.WithHTTPClient(handlerClient(srv.Handler())), yibeidiao.WithRateLimiter(lim))
 		srv.Script(yibeidiaotest.Fault{Code: "900"}, yibeidiaotest.Fault{Code: "900"})
 		start := time.Now()
@@ -469,7 +569,7 @@ func TestRetryWaitHonoursContext(t *testing.T) {
 	srv := yibeidiaotest.NewServer()
 	defer srv.Close()
 	synctest.Test(t, func(t *testing.T) {
-		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL),
+		c, _ := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost),
 			yibeidiao.WithHTTPClient(handlerClient(srv.Handler())))
 		srv.SetFault(yibeidiaotest.Fault{Code: "900"})
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
@@ -488,7 +588,7 @@ func BenchmarkGenerateTempReport(b *testing.B) {
 	srv := yibeidiaotest.NewServer()
 	defer srv.Close()
 	srv.AddRecord(readyRecord, yibeidiaotest.Ready)
-	c, err := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL))
+	c, err := yibeidiao.New(srv.Key, srv.Token, yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithLinkHosts(srv.LinkHost))
 	if err != nil {
 		b.Fatal(err)
 	}

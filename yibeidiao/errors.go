@@ -54,6 +54,42 @@ var (
 	ErrBadResponse = errors.New("yibeidiao: unreadable response")
 )
 
+// ErrUntrustedLink is matched by an [*UntrustedLinkError].
+var ErrUntrustedLink = errors.New("yibeidiao: untrusted report link")
+
+// UntrustedLinkError means a successful answer carried a report link that
+// is not https on a trusted host (see [WithLinkHosts]). The answer may not
+// be the vendor's: the vendor's signature does not cover the link. It names
+// only the host, never the link.
+type UntrustedLinkError struct {
+	Host   string
+	Reason string // "not https" or "host not trusted"
+	Seq    string
+}
+
+func (e *UntrustedLinkError) Error() string {
+	return fmt.Sprintf("yibeidiao: report link on host %q is untrusted: %s (seq %s)", e.Host, e.Reason, e.Seq)
+}
+
+func (e *UntrustedLinkError) Unwrap() error { return ErrUntrustedLink }
+
+// RedirectError means the base URL answered with a redirect, which the
+// client never follows: the signed headers go nowhere but the base URL's
+// server. It matches [ErrMisconfigured]: the base URL needs fixing.
+type RedirectError struct {
+	HTTPStatus int
+	Scheme     string // of the Location, empty if none
+	Host       string // of the Location, empty if none
+	Seq        string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("yibeidiao: http %d redirect to %s://%s not followed (seq %s)", e.HTTPStatus, e.Scheme, e.Host, e.Seq)
+}
+
+// Is makes a RedirectError match [ErrMisconfigured].
+func (e *RedirectError) Is(target error) bool { return target == ErrMisconfigured }
+
 // ErrRateLimited is matched by a [*RateLimitError].
 var ErrRateLimited = errors.New("yibeidiao: rate limited")
 

@@ -6,6 +6,7 @@ package yibeidiaotest
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -54,13 +55,14 @@ const (
 // Fault changes how the fake answers. The zero Fault answers normally; a
 // Fault with only Delay set answers normally, late.
 type Fault struct {
-	Delay   time.Duration // wait this long first (or until the client gives up)
-	Hang    bool          // never answer; return when the client gives up
-	Code    string        // answer this vendor code, signed, with Msg
-	Msg     any           // the msg with Code: a string, an object, anything JSON
-	Status  int           // answer this HTTP status with Body instead of an envelope
-	Body    string        // answer this raw body (HTTP 200 unless Status is set)
-	BadSign bool          // sign the answer with the wrong token
+	Delay    time.Duration // wait this long first (or until the client gives up)
+	Hang     bool          // never answer; return when the client gives up
+	Code     string        // answer this vendor code, signed, with Msg
+	Msg      any           // the msg with Code: a string, an object, anything JSON
+	Status   int           // answer this HTTP status with Body instead of an envelope
+	Body     string        // answer this raw body (HTTP 200 unless Status is set)
+	BadSign  bool          // sign the answer with the wrong token
+	Redirect string        // answer 302 Found with this Location
 }
 
 // Call is one request the fake received.
@@ -75,9 +77,14 @@ type Call struct {
 
 // Server is a running fake vendor. Its methods are safe for concurrent use.
 type Server struct {
-	URL   string // API base to give the client: http://127.0.0.1:port/open/company
-	Key   string // enterprise key the fake accepts
-	Token string // secret the fake signs and checks with
+	URL      string // API base to give the client: http://127.0.0.1:port/open/company
+	HTTPSURL string // the same base over https, on the same port
+	LinkHost string // host of the report links: 127.0.0.1, served over https
+	Key      string // enterprise key the fake accepts
+	Token    string // secret the fake signs and checks with
+	// CertPool trusts the fake's self-signed certificate, for clients of
+	// HTTPSURL and of the report links.
+	CertPool *x509.CertPool
 
 	srv  *httptest.Server
 	now  func() time.Time
@@ -119,8 +126,14 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("GET "+BasePath+"/record/generate-temp-report", s.serveAPI)
 	mux.HandleFunc("GET "+BasePath+"/balance", s.serveAPI)
 	mux.HandleFunc("GET /survey-result/{day}/{file}", s.serveReport)
-	s.srv = httptest.NewServer(mux)
+	tlsConfig, pool := selfSigned()
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.srv.Listener = newBothListener(s.srv.Listener, tlsConfig)
+	s.srv.Start()
 	s.URL = s.srv.URL + BasePath
+	s.HTTPSURL = "https://" + s.srv.Listener.Addr().String() + BasePath
+	s.LinkHost = "127.0.0.1"
+	s.CertPool = pool
 	return s
 }
 
@@ -216,6 +229,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if fault.Redirect != "" {
+		http.Redirect(w, r, fault.Redirect, http.StatusFound)
+		return
+	}
 	if fault.Status != 0 || fault.Body != "" {
 		w.WriteHeader(max(fault.Status, http.StatusOK))
 		_, _ = w.Write([]byte(fault.Body))
@@ -273,8 +290,8 @@ func (s *Server) answerRecord(recordNo string, state RecordState, now time.Time)
 	case Ready:
 		expires := now.Add(time.Minute).Unix()
 		day := now.In(yibeidiao.Beijing).Format("20060102")
-		return "000", fmt.Sprintf("%s/survey-result/%s/%s.pdf?Expires=%d&OSSAccessKeyId=FAKEOSSKEY&Signature=%s",
-			s.srv.URL, day, recordNo, expires, randomHex(12))
+		return "000", fmt.Sprintf("https://%s/survey-result/%s/%s.pdf?Expires=%d&OSSAccessKeyId=FAKEOSSKEY&Signature=%s",
+			s.srv.Listener.Addr(), day, recordNo, expires, randomHex(12))
 	case NotInProgress:
 		return CodeNotInProgress, "背调未在进行中"
 	case NoFinishedItem:
