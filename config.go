@@ -25,6 +25,8 @@ type config struct {
 	command           string
 	allowedUsers      []string
 	allowedGroups     []string
+	groupRefresh      time.Duration
+	groupMaxStale     time.Duration
 	userRatePerMinute float64
 	userBurst         int
 	vendorBaseURL     string
@@ -92,6 +94,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("ALLOWED_USER_IDS", "no one is allowed: set ALLOWED_USER_IDS and/or ALLOWED_USERGROUP_IDS (comma-separated)")
 	}
 
+	c.groupRefresh = duration(get("ALLOWED_USERGROUP_REFRESH"), bot.DefaultGroupRefresh, "ALLOWED_USERGROUP_REFRESH", bad)
+	if c.groupRefresh < time.Second {
+		bad("ALLOWED_USERGROUP_REFRESH", "must be at least 1s (Slack rate-limits usergroups.users.list), not %q", get("ALLOWED_USERGROUP_REFRESH"))
+	}
+	c.groupMaxStale = duration(get("ALLOWED_USERGROUP_MAX_STALE"), bot.DefaultGroupMaxStale, "ALLOWED_USERGROUP_MAX_STALE", bad)
+	if c.groupMaxStale <= c.groupRefresh {
+		bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v", c.groupRefresh, c.groupMaxStale)
+	}
 	c.userRatePerMinute = number(get("USER_RATE_PER_MINUTE"), float64(bot.DefaultUserRate)*60, 1.0/60, "USER_RATE_PER_MINUTE",
 		"turns a person gets back per minute, a number from 0.0167 (one an hour) up, like 20", bad)
 	c.userBurst = whole(get("USER_BURST"), bot.DefaultUserBurst, "USER_BURST", "commands a person may send at once", bad)

@@ -10,25 +10,40 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hr-tools/tempreport/bot"
 )
 
 // healthReporter is what the health endpoint asks; *bot.Bot is one.
 type healthReporter interface {
-	Health() (connected bool, status string)
+	Health() bot.Health
+}
+
+// healthBody is GET /healthz's answer.
+type healthBody struct {
+	Connected bool   `json:"connected"`
+	Status    string `json:"status"`
+	// Access says whether every allowed user group vouches for its members.
+	Access string `json:"access"`
 }
 
 // healthHandler answers GET /healthz: 200 while the Slack socket is up, 503
-// with the reason otherwise.
+// with the reason otherwise. Unreadable user groups do not make the bot
+// unhealthy (restarting it would not help), but the body says so.
 func healthHandler(h healthReporter) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		ok, status := h.Health()
+		health := h.Health()
+		body := healthBody{Connected: health.Connected, Status: health.Status, Access: "ok"}
+		if len(health.StaleGroups) > 0 {
+			body.Access = "user groups " + strings.Join(health.StaleGroups, ", ") + " cannot be read: their members are denied until they can"
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		if !ok {
+		if !health.Connected {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"connected": ok, "status": status})
+		_ = json.NewEncoder(w).Encode(body)
 	})
 	return mux
 }

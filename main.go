@@ -100,6 +100,8 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 		Command:        cfg.command,
 		AllowedUsers:   cfg.allowedUsers,
 		AllowedGroups:  cfg.allowedGroups,
+		GroupRefresh:   cfg.groupRefresh,
+		GroupMaxStale:  cfg.groupMaxStale,
 		UserRate:       rate.Limit(cfg.userRatePerMinute / 60),
 		UserBurst:      cfg.userBurst,
 		CommandTimeout: cfg.commandTimeout,

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
@@ -153,6 +154,8 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"HEALTH_ADDR", ":http"},
 		{"HEALTH_ADDR", ":99999"},
 		{"HEALTH_ADDR", "local host:8080"},
+		{"ALLOWED_USERGROUP_REFRESH", "500ms"},
+		{"ALLOWED_USERGROUP_MAX_STALE", "1m"}, // not longer than the 5m refresh
 	} {
 		_, _, e := fakes(t)
 		e[tt.name] = tt.value
@@ -384,25 +387,27 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-type stubHealth struct {
-	ok     bool
-	status string
-}
+type stubHealth bot.Health
 
-func (s stubHealth) Health() (bool, string) { return s.ok, s.status }
+func (s stubHealth) Health() bot.Health { return bot.Health(s) }
 
 func TestHealthEndpoint(t *testing.T) {
 	t.Parallel()
-	for _, h := range []stubHealth{{true, "connected"}, {false, "connection error: dial tcp: refused"}} {
+	for _, tt := range []struct {
+		health     stubHealth
+		wantStatus int
+		wantAccess string
+	}{
+		{stubHealth{Connected: true, Status: "connected"}, http.StatusOK, "ok"},
+		{stubHealth{Status: "connection error: dial tcp: refused"}, http.StatusServiceUnavailable, "ok"},
+		{stubHealth{Connected: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
+	} {
 		rec := httptest.NewRecorder()
-		healthHandler(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-		want := map[bool]int{true: http.StatusOK, false: http.StatusServiceUnavailable}[h.ok]
-		var body struct {
-			Connected bool   `json:"connected"`
-			Status    string `json:"status"`
-		}
-		if rec.Code != want || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != h.ok || body.Status != h.status {
-			t.Errorf("healthz with %+v = %d %s, want %d", h, rec.Code, rec.Body, want)
+		healthHandler(tt.health).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		var body healthBody
+		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Connected ||
+			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {
+			t.Errorf("healthz with %+v = %d %s, want %d and access %q", tt.health, rec.Code, rec.Body, tt.wantStatus, tt.wantAccess)
 		}
 	}
 	if err := probeHealth(t.Context(), "", &bytes.Buffer{}); err == nil {

@@ -3,61 +3,139 @@ package bot
 import (
 	"context"
 	"errors"
-	"maps"
+	"slices"
 	"sync"
+	"time"
 )
 
-// access decides who may use the bot: listed users and members of listed
-// user groups. Everyone else is denied. It is safe for concurrent use.
+// access decides who may use the bot: listed users, and members of listed
+// user groups as last read from Slack. Everyone else is denied. A group that
+// could not be read for longer than maxStale no longer vouches for anyone:
+// its members are told their access cannot be confirmed until a read
+// succeeds. It is safe for concurrent use.
 type access struct {
-	users   map[string]bool
-	groups  []string
-	members func(ctx context.Context, group string) ([]string, error)
+	users    map[string]bool
+	groups   []string
+	maxStale time.Duration
+	members  func(ctx context.Context, group string) ([]string, error)
 
 	mu      sync.RWMutex
-	byGroup map[string][]string // last members seen of each group
-	allowed map[string]bool     // the union of byGroup
+	byGroup map[string]*groupState
 }
 
-func newAccess(users, groups []string, members func(context.Context, string) ([]string, error)) *access {
-	a := &access{users: map[string]bool{}, groups: groups, members: members, byGroup: map[string][]string{}, allowed: map[string]bool{}}
+type groupState struct {
+	members map[string]bool // as last read; nil if never read
+	readAt  time.Time       // of the last successful read
+	failing bool            // the last read failed
+	stale   bool            // reported stale, until a read succeeds
+}
+
+// verdict is what access says about a person.
+type verdict int
+
+const (
+	denied verdict = iota
+	allowed
+	unconfirmed // only a group that cannot be read now could vouch for them
+)
+
+func newAccess(users, groups []string, maxStale time.Duration, members func(context.Context, string) ([]string, error)) *access {
+	a := &access{users: map[string]bool{}, groups: groups, maxStale: maxStale, members: members, byGroup: map[string]*groupState{}}
 	for _, u := range users {
 		a.users[u] = true
+	}
+	for _, g := range groups {
+		a.byGroup[g] = &groupState{}
 	}
 	return a
 }
 
-// Allowed reports whether the Slack user may fetch reports.
-func (a *access) Allowed(userID string) bool {
-	if a.users[userID] {
-		return true
+// check says whether the Slack user may fetch reports at now.
+func (a *access) check(user string, now time.Time) verdict {
+	if a.users[user] {
+		return allowed
 	}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return a.allowed[userID]
+	v := denied
+	for _, g := range a.groups {
+		st := a.byGroup[g]
+		switch {
+		case st.members == nil || now.Sub(st.readAt) > a.maxStale:
+			if st.members == nil || st.members[user] {
+				v = unconfirmed
+			}
+		case st.members[user]:
+			return allowed
+		}
+	}
+	return v
 }
 
-// refresh reads every group's members. A group that cannot be read keeps
-// the members it had; the error names it.
-func (a *access) refresh(ctx context.Context) (members int, err error) {
-	var errs []error
-	fresh := map[string][]string{}
-	for _, g := range a.groups {
-		users, err := a.members(ctx, g)
-		if err != nil {
-			errs = append(errs, &GroupError{Group: g, Err: err})
-			continue
-		}
-		fresh[g] = users
+// groupChange is a group crossing a line worth one log line.
+type groupChange struct {
+	group string
+	kind  string // "failing", "stale" or "recovered"
+	err   error  // why the read failed, for failing and stale
+}
+
+// refresh reads every group's members at now. A group that cannot be read
+// keeps the members it had. It returns the groups that just started
+// failing, just went stale, or just recovered from being stale, and how
+// many people the groups allow.
+func (a *access) refresh(ctx context.Context, now time.Time) (changes []groupChange, members int) {
+	type read struct {
+		users []string
+		err   error
+	}
+	reads := make([]read, len(a.groups))
+	for i, g := range a.groups {
+		reads[i].users, reads[i].err = a.members(ctx, g)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	maps.Copy(a.byGroup, fresh)
-	a.allowed = map[string]bool{}
-	for _, users := range a.byGroup {
-		for _, u := range users {
-			a.allowed[u] = true
+	everyone := map[string]bool{}
+	for i, g := range a.groups {
+		st, r := a.byGroup[g], reads[i]
+		if r.err == nil {
+			if st.stale {
+				changes = append(changes, groupChange{group: g, kind: "recovered"})
+			}
+			st.members, st.readAt, st.failing, st.stale = map[string]bool{}, now, false, false
+			for _, u := range r.users {
+				st.members[u] = true
+			}
+		} else {
+			err := &GroupError{Group: g, Err: r.err}
+			switch {
+			case !st.stale && (st.members == nil || now.Sub(st.readAt) > a.maxStale):
+				st.stale = true
+				changes = append(changes, groupChange{group: g, kind: "stale", err: err})
+			case !st.failing && !st.stale:
+				changes = append(changes, groupChange{group: g, kind: "failing", err: err})
+			}
+			st.failing = true
+		}
+		for u := range st.members {
+			everyone[u] = true
 		}
 	}
-	return len(a.allowed), errors.Join(errs...)
+	return changes, len(everyone)
 }
+
+// stale lists the groups that vouch for no one now.
+func (a *access) stale(now time.Time) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	var groups []string
+	for _, g := range a.groups {
+		if st := a.byGroup[g]; st.members == nil || now.Sub(st.readAt) > a.maxStale {
+			groups = append(groups, g)
+		}
+	}
+	return slices.Clip(groups)
+}
+
+// errUnconfirmed refuses a person whose access only an unreadable group
+// could confirm.
+var errUnconfirmed = errors.New("bot: access cannot be confirmed: user group unreadable")

@@ -39,6 +39,7 @@ type Config struct {
 	AllowedUsers   []string      // Slack user IDs
 	AllowedGroups  []string      // Slack user group IDs, members re-read every GroupRefresh
 	GroupRefresh   time.Duration // default 5m
+	GroupMaxStale  time.Duration // a group unread for longer vouches for no one; default 15m
 	UserRate       rate.Limit    // turns a person gets back per second; default 20 a minute
 	UserBurst      int           // turns a person may take at once; default 10
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
@@ -55,6 +56,7 @@ const (
 	DefaultAPIURL         = "https://slack.com/api/"
 	DefaultCommand        = "/tempreport"
 	DefaultGroupRefresh   = 5 * time.Minute
+	DefaultGroupMaxStale  = 15 * time.Minute
 	DefaultUserRate       = rate.Limit(20.0 / 60)
 	DefaultUserBurst      = 10
 	DefaultCommandTimeout = 30 * time.Second
@@ -102,6 +104,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	cfg.APIURL = cmp.Or(cfg.APIURL, DefaultAPIURL)
 	cfg.Command = cmp.Or(cfg.Command, DefaultCommand)
 	cfg.GroupRefresh = cmp.Or(cfg.GroupRefresh, DefaultGroupRefresh)
+	cfg.GroupMaxStale = cmp.Or(cfg.GroupMaxStale, DefaultGroupMaxStale)
 	cfg.UserRate = cmp.Or(cfg.UserRate, DefaultUserRate)
 	cfg.UserBurst = cmp.Or(cfg.UserBurst, DefaultUserBurst)
 	cfg.CommandTimeout = cmp.Or(cfg.CommandTimeout, DefaultCommandTimeout)
@@ -132,7 +135,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		turns:   newPersonalLimits(cfg.UserRate, cfg.UserBurst),
 		acks:    newAcker(sm, cfg.Logger),
 		seen:    newSeenEnvelopes(),
-		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, func(ctx context.Context, g string) ([]string, error) {
+		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)
 		}),
 	}
@@ -140,11 +143,20 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	return b, nil
 }
 
+// Health is the bot's state, for a health endpoint.
+type Health struct {
+	Connected bool   // the Slack socket is up
+	Status    string // why not, or "connected"
+	// StaleGroups are the allowed user groups that could not be read for
+	// longer than GroupMaxStale: their members are denied for now.
+	StaleGroups []string
+}
+
 // Health reports whether the Slack socket is connected, and if not, why.
 // It is safe to call from any goroutine.
-func (b *Bot) Health() (connected bool, status string) {
+func (b *Bot) Health() Health {
 	h := b.health.Load()
-	return h.connected, h.status
+	return Health{Connected: h.connected, Status: h.status, StaleGroups: b.access.stale(time.Now())}
 }
 
 func (b *Bot) setHealth(connected bool, status string) {
@@ -262,21 +274,29 @@ func (b *Bot) dispatch(work context.Context, ev socketmode.Event) {
 	}
 }
 
-// refreshGroups re-reads the allowed user groups, keeping the last members
-// of any group that cannot be read.
+// refreshGroups re-reads the allowed user groups. It logs a group once when
+// it starts failing, once when it has failed for longer than GroupMaxStale
+// (its members are denied from then on), and once when it recovers.
 func (b *Bot) refreshGroups(ctx context.Context) {
 	if len(b.cfg.AllowedGroups) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	n, err := b.access.refresh(ctx)
-	if err != nil {
-		b.log.Error("could not read allowed user groups; keeping their last known members",
-			"error", err, "group_members", n, "hint", b.cfg.Hint(err))
-		return
+	changes, members := b.access.refresh(ctx, time.Now())
+	for _, c := range changes {
+		switch c.kind {
+		case "failing":
+			b.log.Warn("could not read an allowed user group; keeping its last known members for now",
+				"group", c.group, "max_stale", b.cfg.GroupMaxStale, "error", c.err, "hint", b.cfg.Hint(c.err))
+		case "stale":
+			b.log.Error("an allowed user group cannot be read: its members are denied until it can be read (people in the allowed user IDs still work)",
+				"group", c.group, "max_stale", b.cfg.GroupMaxStale, "error", c.err, "hint", b.cfg.Hint(c.err))
+		case "recovered":
+			b.log.Info("an allowed user group can be read again: its members are allowed again", "group", c.group, "group_members", members)
+		}
 	}
-	b.log.Info("allowed user groups read", "groups", len(b.cfg.AllowedGroups), "group_members", n)
+	b.log.Debug("allowed user groups read", "groups", len(b.cfg.AllowedGroups), "group_members", members)
 }
 
 func (b *Bot) refreshGroupsEvery(ctx context.Context) {

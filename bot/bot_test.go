@@ -681,7 +681,7 @@ func TestAnswerPostIsRetriedOnce(t *testing.T) {
 
 func TestUserGroupsAreRefreshed(t *testing.T) {
 	t.Parallel()
-	h := start(t, func(s *setup) { s.cfg.GroupRefresh = 50 * time.Millisecond })
+	h := start(t, func(s *setup) { s.cfg.GroupRefresh = 20 * time.Millisecond })
 	h.slack.SetUserGroup(hrGroup, groupMember, "U0NEWHIRE")
 	// A read that begins after the change, then one more: the first one's
 	// members are in use.
@@ -691,14 +691,68 @@ func TestUserGroupsAreRefreshed(t *testing.T) {
 	if _, ack := h.command("U0NEWHIRE", "help"); !strings.Contains(ack.Message().Raw(), "Usage") {
 		t.Errorf("a new group member after a refresh: %s", ack.Message().Raw())
 	}
-	// When Slack fails, the last members stay allowed.
-	h.slack.FailUserGroups(true)
-	if err := h.logs.WaitFor(h.ctx(), "keeping their last known members"); err != nil {
+	h.slack.SetUserGroup(hrGroup, "U0NEWHIRE")
+	if err := h.slack.WaitUserGroupReads(h.ctx(), h.slack.UserGroupReads()+2); err != nil {
 		t.Fatal(err)
 	}
-	env, _ := h.command("U0NEWHIRE", readyRecord)
-	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
-		t.Errorf("group member during a failed refresh: %s", m.Raw())
+	if _, ack := h.command(groupMember, readyRecord); !strings.Contains(ack.Message().Raw(), "not allowed") {
+		t.Errorf("a member removed from the group: %s", ack.Message().Raw())
+	}
+}
+
+// TestUnreadableGroupFailsClosed: while Slack cannot say who is in a group,
+// its last known members keep access for GroupMaxStale, then are told their
+// access cannot be confirmed, until a read succeeds. Each change is logged
+// once, however many refreshes fail.
+func TestUnreadableGroupFailsClosed(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(s *setup) {
+		s.cfg.GroupRefresh = 20 * time.Millisecond
+		s.cfg.GroupMaxStale = 300 * time.Millisecond
+	})
+	h.slack.FailUserGroups(true)
+	if err := h.logs.WaitFor(h.ctx(), "keeping its last known members"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ack := h.command(groupMember, "help"); !strings.Contains(ack.Message().Raw(), "Usage") {
+		t.Errorf("a group member while the group has failed briefly: %s", ack.Message().Raw())
+	}
+	if err := h.logs.WaitFor(h.ctx(), "its members are denied until it can be read"); err != nil {
+		t.Fatal(err)
+	}
+	reads := h.slack.UserGroupReads()
+	if err := h.slack.WaitUserGroupReads(h.ctx(), reads+5); err != nil {
+		t.Fatal(err)
+	}
+	refused, ack := h.command(groupMember, readyRecord)
+	if raw := ack.Message().Raw(); !strings.Contains(raw, "cannot confirm") || strings.Contains(raw, "not allowed") {
+		t.Errorf("a group member while the group is unreadable: %s; want 'cannot confirm', not 'not allowed'", raw)
+	}
+	if env, _ := h.command(allowedUser, readyRecord); !strings.Contains(h.answer(env).Raw(), "/survey-result/") {
+		t.Error("a person in the allowed user IDs was refused while a group is unreadable")
+	}
+	if health := h.bot.Health(); len(health.StaleGroups) != 1 || health.StaleGroups[0] != hrGroup {
+		t.Errorf("health = %+v, want %s stale", health, hrGroup)
+	}
+
+	h.slack.FailUserGroups(false)
+	if err := h.logs.WaitFor(h.ctx(), "can be read again"); err != nil {
+		t.Fatal(err)
+	}
+	if env, _ := h.command(groupMember, readyRecord); !strings.Contains(h.answer(env).Raw(), "/survey-result/") {
+		t.Error("a group member after the group can be read again got no link")
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	logs := h.logs.String()
+	for _, line := range []string{"keeping its last known members", "its members are denied until it can be read", "can be read again"} {
+		if n := strings.Count(logs, line); n != 1 {
+			t.Errorf("%q logged %d times, want once", line, n)
+		}
+	}
+	if lines := h.auditLines("command"); !strings.Contains(auditLineOf(lines, refused), `"outcome":"unconfirmed"`) {
+		t.Errorf("audit lines: %q", lines)
 	}
 }
 
@@ -716,8 +770,8 @@ func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 	if err := h.logs.WaitFor(h.ctx(), "could not connect to Slack; retrying"); err != nil {
 		t.Fatal(err)
 	}
-	if ok, status := h.bot.Health(); ok || !strings.Contains(status, "connect") {
-		t.Errorf("health while Slack fails = %v, %q; want unhealthy, saying why", ok, status)
+	if health := h.bot.Health(); health.Connected || !strings.Contains(health.Status, "connect") {
+		t.Errorf("health while Slack fails = %+v; want unhealthy, saying why", health)
 	}
 	h.slack.FailConnectionsOpen(0, 0, "")
 	if err := h.slack.WaitReconnected(h.ctx(), opened); err != nil {
@@ -727,8 +781,8 @@ func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 		t.Errorf("after recovery: %s", m.Raw())
 	}
-	if ok, status := h.bot.Health(); !ok {
-		t.Errorf("health after recovery and a served command = %v, %q", ok, status)
+	if health := h.bot.Health(); !health.Connected {
+		t.Errorf("health after recovery and a served command = %+v", health)
 	}
 }
 

@@ -19,8 +19,9 @@ const (
 	OutcomeHelp          Outcome = "help"
 	OutcomeBadInput      Outcome = "bad_input"
 	OutcomeDenied        Outcome = "denied"
-	OutcomeLimited       Outcome = "limited" // the person's own limit
-	OutcomeBusy          Outcome = "busy"    // the vendor budget everyone shares
+	OutcomeUnconfirmed   Outcome = "unconfirmed" // access comes from a group that cannot be read now
+	OutcomeLimited       Outcome = "limited"     // the person's own limit
+	OutcomeBusy          Outcome = "busy"        // the vendor budget everyone shares
 	OutcomeRefused       Outcome = "refused"
 	OutcomeMisconfigured Outcome = "misconfigured"
 	OutcomeTransient     Outcome = "transient"
@@ -110,6 +111,8 @@ func (b *Bot) explain(j *job, err error) (text string, outcome Outcome, level sl
 		return "", OutcomeIgnored, slog.LevelDebug
 	case errors.Is(err, errDenied):
 		return w.denied(j.user), OutcomeDenied, slog.LevelInfo
+	case errors.Is(err, errUnconfirmed):
+		return w.unconfirmed, OutcomeUnconfirmed, slog.LevelWarn
 	case errors.Is(err, errRestarting):
 		return w.restarting, OutcomeRestarting, slog.LevelWarn
 	case errors.Is(err, errShuttingDown):

@@ -101,11 +101,14 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 		err = &InputError{Problem: NoRecordData}
 	}
 	j.recordNo = recordNo
+	verdict := b.access.check(j.user, j.read)
 	switch {
 	case b.draining:
 		return result{err: errRestarting}, false
-	case !b.access.Allowed(j.user):
+	case verdict == denied:
 		return result{err: errDenied}, false
+	case verdict == unconfirmed:
+		return result{err: errUnconfirmed}, false
 	case help:
 		return result{help: true}, false
 	case err != nil:

@@ -18,6 +18,7 @@ type words struct {
 	usage         func(command string) string
 	rule          string // the vendor's condition for a temporary report
 	denied        func(user string) string
+	unconfirmed   string
 	restarting    string
 	interrupted   func(command, record string) string // cancelled by a shutdown
 	limited       func(wait string) string            // the person's own limit
@@ -59,6 +60,8 @@ var english = &words{
 	denied: func(user string) string {
 		return fmt.Sprintf("Sorry, you are not allowed to fetch background-check reports. Ask the bot's admin to add your Slack user ID `%s`.", user)
 	},
+	unconfirmed: "Your access comes from a Slack user group the bot cannot read right now, so it cannot confirm it. " +
+		"Please try again in a few minutes; if it keeps happening, tell the bot's admin.",
 	restarting: "The bot is restarting. Please try again in a few seconds.",
 	interrupted: func(command, record string) string {
 		return fmt.Sprintf("The bot is restarting and could not finish your request. Please run `%s %s` again in a minute.", command, record)
