@@ -2,77 +2,183 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/internal/cleantext"
+	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
-// runCheck is -check: it proves each credential with a harmless call and
-// prints a report in plain words. It returns an error if any check failed.
-func runCheck(ctx context.Context, cfg config, stdout io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	fmt.Fprintln(stdout, "✓ configuration: every variable is set and well-formed")
-	api := slack.New(cfg.slackBotToken,
-		slack.OptionAppLevelToken(cfg.slackAppToken),
-		slack.OptionAPIURL(cfg.slackAPIURL),
-		slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
-	checks, failed := 0, 0
-	step := func(name string, f func() (string, error)) {
-		checks++
-		detail, err := f()
-		if err != nil {
-			failed++
-			fmt.Fprintf(stdout, "✗ %s\n    %v\n", name, err)
-			return
-		}
-		fmt.Fprintf(stdout, "✓ %s: %s\n", name, detail)
-	}
+// checkTimeout bounds the whole of -check, whatever the network does.
+const checkTimeout = 15 * time.Second
 
-	step("Slack bot token (auth.test)", func() (string, error) {
-		r, err := api.AuthTestContext(ctx)
-		if err != nil {
-			return "", problem(err)
+// checker is -check: it proves each credential with a harmless call, all at
+// once, and prints each step when it starts and when it ends, in plain
+// words.
+type checker struct {
+	cfg     config
+	out     io.Writer
+	timeout time.Duration
+	// vendorHTTP is the HTTP client for the vendor, over http and https;
+	// nil for one with the configured timeout.
+	vendorHTTP *http.Client
+
+	mu       sync.Mutex // one step's lines at a time
+	reported []bool     // by step
+	closed   bool       // run has returned: late steps print nothing
+	failed   int
+}
+
+// step is one check: its name, and a func that says what it found or why it
+// failed. An optional step's failure is reported but does not fail -check.
+type step struct {
+	name     string
+	optional bool
+	run      func(ctx context.Context) (string, error)
+}
+
+// run runs every step at once and returns an error if any failed.
+func (c *checker) run(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	fmt.Fprintln(c.out, "✓ configuration: every variable is set and well-formed")
+	steps := c.steps()
+	c.reported = make([]bool, len(steps))
+	done := make([]chan struct{}, len(steps))
+	for i, s := range steps {
+		done[i] = make(chan struct{})
+		c.print("… %s\n", s.name)
+		go func() {
+			defer close(done[i])
+			detail, err := s.run(ctx)
+			c.report(i, s, detail, err)
+		}()
+	}
+	for i, s := range steps {
+		select {
+		case <-done[i]:
+		case <-ctx.Done():
+			// A step still going has ignored its context: it is not waited for.
+			c.report(i, s, "", fmt.Errorf("no answer within %v: check the network between this machine and that address", c.timeout))
 		}
-		return fmt.Sprintf("workspace %q (%s), bot user %s", r.Team, r.TeamID, r.UserID), nil
-	})
-	step("Slack app-level token (apps.connections.open, without connecting)", func() (string, error) {
-		if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-			return "", problem(fmt.Errorf("%w: %w", bot.ErrSocketRefused, err))
-		}
-		return "Socket Mode is on and the token may open a socket", nil
-	})
-	step("vendor credentials (signed GET /balance at "+cfg.vendorBaseURL+")", func() (string, error) {
-		vendor, err := newVendor(cfg, nil)
-		if err != nil {
-			return "", err
-		}
-		msg, err := vendor.Balance(ctx)
-		if err != nil {
-			return "", problem(err)
-		}
-		return "key, token, signature and clock accepted; balance " + string(msg), nil
-	})
-	for _, g := range cfg.allowedGroups {
-		step("allowed user group "+g+" (usergroups.users.list)", func() (string, error) {
+	}
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	if c.failed > 0 {
+		return fmt.Errorf("%d of %s failed; fix them and run -check again", c.failed, count(len(steps)-optionalSteps(steps), "check"))
+	}
+	fmt.Fprintf(c.out, "All %s passed. %s, %s. Start the bot with `go run .` or `docker run --env-file .env …`.\n",
+		count(len(steps)-optionalSteps(steps), "check"), count(len(c.cfg.allowedUsers), "allowed user"), count(len(c.cfg.allowedGroups), "allowed group"))
+	return nil
+}
+
+func (c *checker) steps() []step {
+	api := slack.New(c.cfg.slackBotToken,
+		slack.OptionAppLevelToken(c.cfg.slackAppToken),
+		slack.OptionAPIURL(c.cfg.slackAPIURL),
+		slack.OptionHTTPClient(&http.Client{Timeout: c.timeout}))
+	steps := []step{
+		{name: "Slack bot token (auth.test)", run: func(ctx context.Context) (string, error) {
+			r, err := api.AuthTestContext(ctx)
+			if err != nil {
+				return "", slackProblem(err)
+			}
+			return fmt.Sprintf("workspace %q (%s), bot user %s", cleantext.String(r.Team), r.TeamID, r.UserID), nil
+		}},
+		{name: "Slack app-level token (apps.connections.open, without connecting)", run: func(ctx context.Context) (string, error) {
+			if _, _, err := api.StartSocketModeContext(ctx); err != nil {
+				return "", slackProblem(fmt.Errorf("%w: %w", bot.ErrSocketRefused, err))
+			}
+			return "Socket Mode is on and the token may open a socket", nil
+		}},
+		{name: "vendor credentials (signed GET /balance at " + redactURL(c.cfg.vendorBaseURL) + ")", run: func(ctx context.Context) (string, error) {
+			msg, err := c.balance(ctx, c.cfg.vendorBaseURL)
+			if err != nil {
+				return "", problem(err)
+			}
+			return "key, token, signature and clock accepted; balance " + cleantext.String(string(msg)), nil
+		}},
+	}
+	if https, ok := httpsVariant(c.cfg.vendorBaseURL); ok {
+		steps = append(steps, step{name: "vendor over https (the same call at " + redactURL(https) + ")", optional: true, run: func(ctx context.Context) (string, error) {
+			if _, err := c.balance(ctx, https); err != nil {
+				return "", fmt.Errorf("not available, so keep the http address (%w)", err)
+			}
+			line := "YIBEIDIAO_BASE_URL=" + redactURL(https)
+			if u, _ := url.Parse(c.cfg.vendorBaseURL); u.User != nil {
+				line += "   (put your proxy's user and password back in)"
+			}
+			return "the vendor answers over https too: use it, so that nobody on the way can read or change its answers:\n    " + line, nil
+		}})
+	}
+	for _, g := range c.cfg.allowedGroups {
+		steps = append(steps, step{name: "allowed user group " + g + " (usergroups.users.list)", run: func(ctx context.Context) (string, error) {
 			members, err := api.GetUserGroupMembersContext(ctx, g)
 			if err != nil {
-				return "", problem(&bot.GroupError{Group: g, Err: err})
+				return "", slackProblem(&bot.GroupError{Group: g, Err: err})
 			}
-			return fmt.Sprintf("%d members", len(members)), nil
-		})
+			return count(len(members), "member"), nil
+		}})
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d checks failed; fix them and run -check again", failed, checks)
+	return steps
+}
+
+// balance makes the vendor's cheapest signed call at base.
+func (c *checker) balance(ctx context.Context, base string) ([]byte, error) {
+	hc := c.vendorHTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: c.cfg.vendorTimeout}
 	}
-	fmt.Fprintf(stdout, "All %d checks passed. %d allowed users, %d allowed groups. Start the bot with `go run .` or `docker run --env-file .env …`.\n",
-		checks, len(cfg.allowedUsers), len(cfg.allowedGroups))
-	return nil
+	vendor, err := newVendor(c.cfg, nil, yibeidiao.WithBaseURL(base), yibeidiao.WithHTTPClient(hc))
+	if err != nil {
+		return nil, err
+	}
+	return vendor.Balance(ctx)
+}
+
+// report prints how step i ended, once.
+func (c *checker) report(i int, s step, detail string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.reported[i] {
+		return
+	}
+	c.reported[i] = true
+	switch {
+	case err == nil:
+		fmt.Fprintf(c.out, "✓ %s: %s\n", s.name, detail)
+	case s.optional:
+		fmt.Fprintf(c.out, "– %s: %v\n", s.name, err)
+	default:
+		c.failed++
+		fmt.Fprintf(c.out, "✗ %s\n    %v\n", s.name, err)
+	}
+}
+
+func (c *checker) print(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintf(c.out, format, args...)
+}
+
+// httpsVariant is base over https, if base is plain http.
+func httpsVariant(base string) (string, bool) {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return "", false
+	}
+	u.Scheme = "https"
+	return u.String(), true
 }
 
 // problem is a failed check in plain words: the operator's hint, then the
@@ -82,4 +188,31 @@ func problem(err error) error {
 		return fmt.Errorf("%s\n    (%w)", h, err)
 	}
 	return err
+}
+
+// slackProblem is problem for Slack's Web API, which answers a page that is
+// not its JSON (a proxy's login page, a wrong address) with a bare decoding
+// error.
+func slackProblem(err error) error {
+	if strings.Contains(err.Error(), "invalid character") || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("the Slack API was reached but answered with something that is not Slack's JSON (a web page? a proxy's login page?): check SLACK_API_URL (default %s)\n    (%w)", bot.DefaultAPIURL, err)
+	}
+	return problem(err)
+}
+
+// count says n things with the right plural: "1 member", "2 members".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+func optionalSteps(steps []step) (n int) {
+	for _, s := range steps {
+		if s.optional {
+			n++
+		}
+	}
+	return n
 }

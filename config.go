@@ -163,7 +163,7 @@ func absoluteURL(v, def, name string, bad func(string, string, ...any)) string {
 	v = cmp.Or(v, def)
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad(name, "must be an absolute http(s) URL, not %q (default %s)", v, def)
+		bad(name, "must be an absolute http(s) URL, not %q (default %s)", redactURL(v), def)
 	}
 	return v
 }

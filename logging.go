@@ -1,45 +1,101 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
-// credentialPattern matches what must never be logged even if a bug lets it
-// near a log line: Slack tokens, Slack response URLs, and signed links (a
-// report link is an OSS URL signed with Signature= and Expires=).
-var credentialPattern = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https?://hooks\.slack(-gov)?\.com/\S*|https?://\S*(Signature|Expires|OSSAccessKeyId|ticket)=\S*`)
+// credentialPattern matches what must never be printed even if a bug lets
+// it near a log line or the terminal: Slack tokens, Slack response URLs and
+// signed links (a report link is an OSS URL signed with Signature= and
+// Expires=). A URL ends where a log line's quoting or spacing does.
+var credentialPattern = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https?://hooks\.slack(-gov)?\.com/[^\s"'\\<>]*|https?://[^\s"'\\<>]*(Signature|Expires|OSSAccessKeyId|ticket)=[^\s"'\\<>]*`)
 
-// newLogger makes the program's logger. Every string it writes passes through
-// a scrubber that removes the given secrets and anything shaped like a
-// credential: defense in depth behind code that never logs them.
-func newLogger(w io.Writer, level slog.Level, format string, secrets ...string) *slog.Logger {
+// userinfoPattern matches the user and password of any URL.
+var userinfoPattern = regexp.MustCompile(`://[^/\s"'\\<>@]+@`)
+
+// scrubber removes the given secrets, in every form a log handler may write
+// them, and anything shaped like a credential from everything written
+// through it, whatever the value's type was: defense in depth behind code
+// that never prints them.
+type scrubber struct {
+	w       io.Writer
+	secrets *strings.Replacer
+}
+
+func newScrubber(w io.Writer, secrets ...string) *scrubber {
 	var pairs []string
 	for _, s := range secrets {
-		if s != "" {
-			pairs = append(pairs, s, "[REDACTED]")
+		if s == "" {
+			continue
+		}
+		for _, form := range printedForms(s) {
+			pairs = append(pairs, form, "[REDACTED]")
 		}
 	}
-	secret := strings.NewReplacer(pairs...)
-	scrub := func(s string) string { return credentialPattern.ReplaceAllString(secret.Replace(s), "[REDACTED]") }
-	opts := &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			switch a.Value.Kind() {
-			case slog.KindString:
-				return slog.String(a.Key, scrub(a.Value.String()))
-			case slog.KindAny:
-				if err, ok := a.Value.Any().(error); ok {
-					return slog.String(a.Key, scrub(err.Error()))
-				}
-			}
-			return a
-		},
+	return &scrubber{w: w, secrets: strings.NewReplacer(pairs...)}
+}
+
+// printedForms is a secret as it is, JSON-escaped, Go-quoted and
+// percent-encoded.
+func printedForms(s string) []string {
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s), strings.Trim(strconv.Quote(s), `"`)}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	_ = enc.Encode(s)
+	forms = append(forms, strings.Trim(strings.TrimSpace(b.String()), `"`))
+	b.Reset()
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return append(forms, strings.Trim(strings.TrimSpace(b.String()), `"`))
+}
+
+// Write writes p scrubbed. It reports len(p) written, as callers expect.
+func (s *scrubber) Write(p []byte) (int, error) {
+	clean := credentialPattern.ReplaceAllString(s.secrets.Replace(string(p)), "[REDACTED]")
+	clean = userinfoPattern.ReplaceAllString(clean, "://[REDACTED]@")
+	if _, err := io.WriteString(s.w, clean); err != nil {
+		return 0, err
 	}
+	return len(p), nil
+}
+
+// newLogger makes the program's logger, writing through a scrubber.
+func newLogger(w io.Writer, level slog.Level, format string, secrets ...string) *slog.Logger {
+	out := newScrubber(w, secrets...)
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(out, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(out, opts))
+}
+
+// secrets lists what the configuration holds that must never be printed:
+// the tokens, and the user and password of the URLs (a reverse proxy may
+// need them).
+func (c config) secrets() []string {
+	s := []string{c.slackAppToken, c.slackBotToken, c.vendorToken}
+	for _, raw := range []string{c.vendorBaseURL, c.slackAPIURL} {
+		if u, err := url.Parse(raw); err == nil && u.User != nil {
+			p, _ := u.User.Password()
+			s = append(s, u.User.String(), u.User.Username(), p)
+		}
+	}
+	return s
+}
+
+// redactURL is a URL fit to print: without its user and password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	u.User = nil
+	return u.String()
 }

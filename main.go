@@ -71,14 +71,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	if *check {
-		return runCheck(ctx, cfg, stdout)
+		c := &checker{cfg: cfg, out: newScrubber(stdout, cfg.secrets()...), timeout: checkTimeout}
+		return c.run(ctx)
 	}
-	log := newLogger(stderr, cfg.logLevel, cfg.logFormat, cfg.slackAppToken, cfg.slackBotToken, cfg.vendorToken)
+	log := newLogger(stderr, cfg.logLevel, cfg.logFormat, cfg.secrets()...)
 	return serve(ctx, cfg, log)
 }
 
-// newVendor makes the vendor client the configuration describes.
-func newVendor(cfg config, limiter *rate.Limiter) (*yibeidiao.Client, error) {
+// newVendor makes the vendor client the configuration describes; more
+// options override it.
+func newVendor(cfg config, limiter *rate.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
 	opts := []yibeidiao.Option{
 		yibeidiao.WithBaseURL(cfg.vendorBaseURL),
 		yibeidiao.WithHTTPClient(&http.Client{Timeout: cfg.vendorTimeout}),
@@ -88,7 +90,7 @@ func newVendor(cfg config, limiter *rate.Limiter) (*yibeidiao.Client, error) {
 	if !cfg.verifyResponse {
 		opts = append(opts, yibeidiao.WithoutResponseVerification())
 	}
-	return yibeidiao.New(cfg.vendorKey, cfg.vendorToken, opts...)
+	return yibeidiao.New(cfg.vendorKey, cfg.vendorToken, append(opts, more...)...)
 }
 
 // botConfig is the bot's part of the configuration.
@@ -111,7 +113,7 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "slack_api", cfg.slackAPIURL, "vendor", cfg.vendorBaseURL, "link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS,
+	log.Info("starting", "slack_api", redactURL(cfg.slackAPIURL), "vendor", redactURL(cfg.vendorBaseURL), "link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS,
 		"vendor_burst", cfg.vendorBurst, "user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout, "command_timeout", cfg.commandTimeout, "health_addr", cfg.healthAddr)
 	if !cfg.verifyResponse {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")

@@ -3,15 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io/fs"
+	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,9 +45,9 @@ type env map[string]string
 
 func (e env) get(name string) string { return e[name] }
 
-// fakes starts a fake Slack and a fake vendor and returns an environment
+// fakesFor starts a fake Slack and a fake vendor and returns an environment
 // that points the program at them.
-func fakes(t *testing.T, vendorOpts ...yibeidiaotest.Option) (*slacktest.Server, *yibeidiaotest.Server, env) {
+func fakesFor(t *testing.T, vendorOpts ...yibeidiaotest.Option) (*slacktest.Server, *yibeidiaotest.Server, env) {
 	t.Helper()
 	s := slacktest.NewServer()
 	t.Cleanup(s.Close)
@@ -67,7 +73,7 @@ func fakes(t *testing.T, vendorOpts ...yibeidiaotest.Option) (*slacktest.Server,
 
 func TestConfigDefaults(t *testing.T) {
 	t.Parallel()
-	_, _, e := fakes(t)
+	_, _, e := fakesFor(t)
 	delete(e, "YIBEIDIAO_BASE_URL")
 	delete(e, "YIBEIDIAO_RPS")
 	c, err := loadConfig(e.get)
@@ -157,7 +163,7 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"ALLOWED_USERGROUP_REFRESH", "500ms"},
 		{"ALLOWED_USERGROUP_MAX_STALE", "1m"}, // not longer than the 5m refresh
 	} {
-		_, _, e := fakes(t)
+		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
 		if _, err := loadConfig(e.get); err == nil || !strings.Contains(err.Error(), tt.name+":") {
 			t.Errorf("%s=%q: loadConfig = %v, want it refused naming %s", tt.name, tt.value, err, tt.name)
@@ -167,7 +173,7 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"YIBEIDIAO_RPS", "0.0003"}, {"USER_RATE_PER_MINUTE", "0.02"}, {"HEALTH_ADDR", "127.0.0.1:0"},
 		{"HEALTH_ADDR", "[::1]:8080"}, {"HEALTH_ADDR", "health.internal:8080"},
 	} {
-		_, _, e := fakes(t)
+		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
 		if _, err := loadConfig(e.get); err != nil {
 			t.Errorf("%s=%q: loadConfig = %v, want it accepted", tt.name, tt.value, err)
@@ -195,7 +201,7 @@ func TestRunReportsBadConfiguration(t *testing.T) {
 
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
-	fakeSlack, _, e := fakes(t)
+	fakeSlack, _, e := fakesFor(t)
 	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	var logs testkit.Buffer
@@ -215,15 +221,12 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if err != nil || !strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
 		t.Fatalf("answer: %v, %v\n%s", posts, err, logs.String())
 	}
-	var out bytes.Buffer
-	for start := time.Now(); ; {
-		out.Reset()
-		if err = run(t.Context(), []string{"-healthcheck"}, e.get, nil, &out, &bytes.Buffer{}); err == nil || time.Since(start) > 5*time.Second {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Health is set before "connected to Slack" is logged.
+	if err := logs.WaitFor(wait, "connected to Slack"); err != nil {
+		t.Fatal(err)
 	}
-	if err != nil || !strings.Contains(out.String(), `"connected":true`) {
+	var out bytes.Buffer
+	if err = run(t.Context(), []string{"-healthcheck"}, e.get, nil, &out, &bytes.Buffer{}); err != nil || !strings.Contains(out.String(), `"connected":true`) {
 		t.Errorf("-healthcheck = %v, %q; want healthy", err, out.String())
 	}
 
@@ -248,7 +251,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 
 func TestRunExitsWhenSlackRefusesTheAppToken(t *testing.T) {
 	t.Parallel()
-	fakeSlack, _, e := fakes(t)
+	fakeSlack, _, e := fakesFor(t)
 	fakeSlack.FailConnectionsOpen(-1, 0, "invalid_auth")
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -263,7 +266,7 @@ func TestRunExitsWhenSlackRefusesTheAppToken(t *testing.T) {
 // answer, and the process exits 0 within Docker's 10s grace.
 func TestSIGTERMDuringABurst(t *testing.T) {
 	t.Parallel()
-	fakeSlack, vendor, e := fakes(t)
+	fakeSlack, vendor, e := fakesFor(t)
 	const n = 20
 	users, cmds := slacktest.Crowd(n, readyRecord)
 	e["ALLOWED_USER_IDS"] = strings.Join(users, ",")
@@ -318,34 +321,58 @@ func TestSIGTERMDuringABurst(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
+	htmlPage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><body>Please log in to the proxy</body></html>"))
+	}))
+	t.Cleanup(htmlPage.Close)
+	type fakes struct {
+		slack  *slacktest.Server
+		vendor *yibeidiaotest.Server
+	}
 	for _, tt := range []struct {
 		name      string
-		change    func(env)
+		change    func(env, fakes)
 		vendor    []yibeidiaotest.Option
 		wantOK    bool
 		wantLines []string
+		notWant   []string
 	}{
-		{name: "all good", wantOK: true, wantLines: []string{"✓ Slack bot token", "workspace", "✓ Slack app-level token", "✓ vendor credentials", "✓ allowed user group S0HRTEAM", "2 members", "All 4 checks passed"}},
-		{name: "wrong bot token", change: func(e env) { e["SLACK_BOT_TOKEN"] = "xoxb-wrong" },
-			wantLines: []string{"✗ Slack bot token", "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)", "✓ vendor credentials"}},
-		{name: "wrong app token", change: func(e env) { e["SLACK_APP_TOKEN"] = "xapp-wrong" },
-			wantLines: []string{"✗ Slack app-level token", "SLACK_APP_TOKEN was refused"}},
-		{name: "wrong vendor token", change: func(e env) { e["YIBEIDIAO_TOKEN"] = strings.Repeat("A", 32) },
+		{name: "all good", wantOK: true, wantLines: []string{"… Slack bot token (auth.test)", "✓ Slack bot token", "workspace", "✓ Slack app-level token",
+			"✓ vendor credentials", "✓ allowed user group S0HRTEAM", "2 members", "All 4 checks passed", "2 allowed users, 1 allowed group"}},
+		{name: "one of each", change: func(e env, f fakes) {
+			f.slack.SetUserGroup("S0HRTEAM", "U0GROUPIE")
+			e["ALLOWED_USER_IDS"] = "U0ALLOWED"
+		}, wantOK: true, wantLines: []string{"1 member\n", "1 allowed user, 1 allowed group"}},
+		{name: "wrong bot token", change: func(e env, _ fakes) { e["SLACK_BOT_TOKEN"] = "xoxb-wrong" },
+			wantLines: []string{"✗ Slack bot token", "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)", "✓ vendor credentials", "✗ allowed user group S0HRTEAM"},
+			notWant:   []string{"ALLOWED_USERGROUP_IDS"}},
+		{name: "wrong app token", change: func(e env, _ fakes) { e["SLACK_APP_TOKEN"] = "xapp-wrong" },
+			wantLines: []string{"✗ Slack app-level token", "SLACK_APP_TOKEN was refused", "1 of 4 checks failed"}},
+		{name: "Slack API URL is a web page", change: func(e env, _ fakes) { e["SLACK_API_URL"] = htmlPage.URL + "/api/" },
+			wantLines: []string{"✗ Slack bot token", "the Slack API was reached but answered with something that is not Slack's JSON", "check SLACK_API_URL"},
+			notWant:   []string{"could not reach"}},
+		{name: "wrong vendor token", change: func(e env, _ fakes) { e["YIBEIDIAO_TOKEN"] = strings.Repeat("A", 32) },
 			wantLines: []string{"✗ vendor credentials", "check YIBEIDIAO_TOKEN", "901"}},
-		{name: "wrong vendor key", change: func(e env) { e["YIBEIDIAO_KEY"] = strings.Repeat("B", 32) },
+		{name: "wrong vendor key", change: func(e env, _ fakes) { e["YIBEIDIAO_KEY"] = strings.Repeat("B", 32) },
 			wantLines: []string{"✗ vendor credentials", "does not know this enterprise", "YIBEIDIAO_KEY"}},
 		{name: "clock off", vendor: []yibeidiaotest.Option{yibeidiaotest.WithClock(func() time.Time { return time.Now().Add(time.Hour) })},
 			wantLines: []string{"✗ vendor credentials", "clock is off"}},
-		{name: "vendor unreachable", change: func(e env) { e["YIBEIDIAO_BASE_URL"] = "http://" + testkit.DeadAddr(t) + "/open/company" },
+		{name: "vendor unreachable", change: func(e env, _ fakes) { e["YIBEIDIAO_BASE_URL"] = "http://" + testkit.DeadAddr(t) + "/open/company" },
 			wantLines: []string{"✗ vendor credentials", "could not reach the vendor", "YIBEIDIAO_BASE_URL"}},
-		{name: "unknown group", change: func(e env) { e["ALLOWED_USERGROUP_IDS"] = "S0NOSUCH" },
-			wantLines: []string{"✗ allowed user group S0NOSUCH", "no such user group"}},
+		{name: "vendor URL is a web page", change: func(_ env, f fakes) { f.vendor.SetFault(yibeidiaotest.Fault{Body: "<html>captive portal</html>"}) },
+			wantLines: []string{"✗ vendor credentials", "not the vendor's JSON: check that YIBEIDIAO_BASE_URL points at the vendor's API"}},
+		{name: "vendor message with terminal codes", change: func(_ env, f fakes) {
+			f.vendor.SetFault(yibeidiaotest.Fault{Code: "1009", Msg: "\x1b[2J\x1b[32m✓ all good\u202e"})
+		}, wantLines: []string{"✗ vendor credentials"}, notWant: []string{"\x1b", "\u202e"}},
+		{name: "unknown group", change: func(e env, _ fakes) { e["ALLOWED_USERGROUP_IDS"] = "S0NOSUCH" },
+			wantLines: []string{"✗ allowed user group S0NOSUCH", "no such user group: check ALLOWED_USERGROUP_IDS"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, e := fakes(t, tt.vendor...)
+			s, v, e := fakesFor(t, tt.vendor...)
 			if tt.change != nil {
-				tt.change(e)
+				tt.change(e, fakes{s, v})
 			}
 			var out bytes.Buffer
 			err := run(t.Context(), []string{"-check"}, e.get, nil, &out, &bytes.Buffer{})
@@ -353,16 +380,102 @@ func TestCheck(t *testing.T) {
 				t.Errorf("-check = %v, want ok=%v\n%s", err, tt.wantOK, out.String())
 			}
 			for _, want := range tt.wantLines {
-				if !strings.Contains(out.String(), want) {
-					t.Errorf("-check output lacks %q:\n%s", want, out.String())
+				if !strings.Contains(out.String(), want) && (err == nil || !strings.Contains(err.Error(), want)) {
+					t.Errorf("-check output lacks %q:\n%s%v", want, out.String(), err)
 				}
 			}
-			for _, secret := range []string{e["YIBEIDIAO_TOKEN"], e["SLACK_BOT_TOKEN"], e["SLACK_APP_TOKEN"]} {
-				if strings.Contains(out.String(), secret) || (err != nil && strings.Contains(err.Error(), secret)) {
-					t.Errorf("-check shows a secret:\n%s", out.String())
+			for _, bad := range append(tt.notWant, e["YIBEIDIAO_TOKEN"], e["SLACK_BOT_TOKEN"], e["SLACK_APP_TOKEN"]) {
+				if strings.Contains(out.String(), bad) || (err != nil && strings.Contains(err.Error(), bad)) {
+					t.Errorf("-check shows %q:\n%s", bad, out.String())
 				}
 			}
 		})
+	}
+}
+
+// TestCheckEndsInTimeWhateverTheNetwork: with Slack and the vendor both
+// accepting connections and never answering, -check says what it is doing
+// at once and ends within its time limit, naming what did not answer.
+func TestCheckEndsInTimeWhateverTheNetwork(t *testing.T) {
+	t.Parallel()
+	_, _, e := fakesFor(t)
+	silent := silentAddr(t)
+	e["SLACK_API_URL"] = "http://" + silent + "/api/"
+	e["YIBEIDIAO_BASE_URL"] = "http://" + silent + "/open/company"
+	cfg, err := loadConfig(e.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out testkit.Buffer
+	c := &checker{cfg: cfg, out: &out, timeout: time.Second}
+	begin := time.Now()
+	err = c.run(t.Context())
+	took := time.Since(begin)
+	if err == nil || took > 3*time.Second {
+		t.Errorf("-check against a silent network = %v after %v; want failure within about 1s", err, took)
+	}
+	for _, want := range []string{"… Slack bot token", "… vendor credentials", "… allowed user group S0HRTEAM", "✗ Slack bot token", "✗ vendor credentials", "4 of 4 checks failed"} {
+		if !strings.Contains(out.String(), want) && !strings.Contains(err.Error(), want) {
+			t.Errorf("output lacks %q:\n%s\n%v", want, out.String(), err)
+		}
+	}
+}
+
+// silentAddr is a loopback address that accepts connections and never
+// answers.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestCheckFindsHTTPS: when the vendor's host answers the same signed call
+// over https, -check says so and prints the line to use.
+func TestCheckFindsHTTPS(t *testing.T) {
+	t.Parallel()
+	_, vendor, e := fakesFor(t)
+	cfg, err := loadConfig(e.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c := &checker{cfg: cfg, out: &out, timeout: 10 * time.Second,
+		vendorHTTP: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: vendor.CertPool}}}}
+	if err := c.run(t.Context()); err != nil {
+		t.Fatalf("-check: %v\n%s", err, out.String())
+	}
+	if want := "✓ vendor over https"; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "\n    YIBEIDIAO_BASE_URL="+vendor.HTTPSURL+"\n") {
+		t.Errorf("-check output lacks the https line %s:\n%s", vendor.HTTPSURL, out.String())
+	}
+	// Where https fails, -check says so without failing.
+	out.Reset()
+	c = &checker{cfg: cfg, out: &out, timeout: 10 * time.Second} // does not trust the fake's certificate
+	if err := c.run(t.Context()); err != nil || !strings.Contains(out.String(), "– vendor over https") || !strings.Contains(out.String(), "keep the http address") {
+		t.Errorf("-check where https fails = %v:\n%s", err, out.String())
 	}
 }
 
@@ -420,16 +533,90 @@ func TestHealthEndpoint(t *testing.T) {
 
 func TestLoggerScrubsCredentials(t *testing.T) {
 	t.Parallel()
-	var out bytes.Buffer
-	log := newLogger(&out, 0, "json", "VENDORSECRET")
-	log.Info("oops VENDORSECRET", "token", "xoxb-123-456-abc", "app", "xapp-1-A1-2-abc",
-		"err", errTest("posting to https://hooks.slack.com/actions/T1/2/abc failed"),
-		"link", "see https://res.yibeidiao.com/a.pdf?Expires=1&OSSAccessKeyId=k&Signature=s")
-	for _, leak := range []string{"VENDORSECRET", "xoxb-", "xapp-", "hooks.slack.com", "Signature="} {
-		if strings.Contains(out.String(), leak) {
-			t.Errorf("log line shows %q: %s", leak, out.String())
+	proxy, _ := url.Parse("http://proxyuser:pa%22ss%3Cword@proxy.internal:3128/open/company")
+	for _, format := range []string{"json", "text"} {
+		var out bytes.Buffer
+		log := newLogger(&out, 0, format, "VENDORSECRET", `pa"ss<word`, "proxyuser")
+		log.Info("oops VENDORSECRET", "token", "xoxb-123-456-abc", "app", "xapp-1-A1-2-abc",
+			"err", errTest("posting to https://hooks.slack.com/actions/T1/2/abc failed"),
+			"link", "see https://res.yibeidiao.com/a.pdf?Expires=1&OSSAccessKeyId=k&Signature=s",
+			"slice", []string{"VENDORSECRET", "xoxb-9-9-slice"},
+			"map", map[string]any{"k": "xapp-1-map", "u": proxy},
+			"url", proxy,
+			slog.Group("group", "deep", []any{errTest("VENDORSECRET")}),
+			"anyurl", "https://someone:hunter2@example.com/x")
+		for _, leak := range []string{"VENDORSECRET", "xoxb-", "xapp-", "hooks.slack.com", "Signature=", "proxyuser", "ss<word", "ss\\u003cword", "ss%3Cword", "hunter2"} {
+			if strings.Contains(out.String(), leak) {
+				t.Errorf("%s log line shows %q: %s", format, leak, out.String())
+			}
+		}
+		for _, kept := range []string{"proxy.internal:3128", "example.com/x", `"k":`, "group.deep"} {
+			if !strings.Contains(out.String(), kept) && (format == "json" || kept != `"k":`) && (format == "text" || kept != "group.deep") {
+				t.Errorf("%s log line lost %q along with the secrets: %s", format, kept, out.String())
+			}
 		}
 	}
+}
+
+// TestBaseURLPasswordIsNeverPrinted: a reverse proxy may need a user and
+// password in YIBEIDIAO_BASE_URL. They work, and appear in no output: not
+// the logs, not -check, not an error.
+func TestBaseURLPasswordIsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	fakeSlack, vendor, e := fakesFor(t)
+	e["YIBEIDIAO_BASE_URL"] = strings.Replace(vendor.URL, "http://", "http://proxyuser:Pr0xy%2FPa55@", 1)
+	leaks := []string{"proxyuser", "Pr0xy", "Pa55"}
+	assertClean := func(what, output string) {
+		t.Helper()
+		for _, leak := range leaks {
+			if strings.Contains(output, leak) {
+				t.Errorf("%s shows %q:\n%s", what, leak, output)
+			}
+		}
+	}
+
+	var checkOut bytes.Buffer
+	err := run(t.Context(), []string{"-check"}, e.get, nil, &checkOut, &bytes.Buffer{})
+	if err != nil || !strings.Contains(checkOut.String(), "✓ vendor credentials") {
+		t.Errorf("-check with a password in the base URL = %v:\n%s", err, checkOut.String())
+	}
+	assertClean("-check", checkOut.String())
+
+	bad := maps.Clone(e)
+	bad["YIBEIDIAO_BASE_URL"] = "ftp://proxyuser:Pr0xy%2FPa55@proxy.internal/"
+	_, err = loadConfig(bad.get)
+	if err == nil {
+		t.Fatal("an ftp base URL was accepted")
+	}
+	assertClean("a configuration error", err.Error())
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var logs testkit.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, e.get, nil, &bytes.Buffer{}, &logs) }()
+	wait, stop := context.WithTimeout(t.Context(), 10*time.Second)
+	defer stop()
+	if err := fakeSlack.WaitConnected(wait); err != nil {
+		t.Fatalf("never connected: %v\n%s", err, logs.String())
+	}
+	vendor.Script(yibeidiaotest.Fault{Code: "901"})
+	for range 2 { // a failure logged with its error and hint, then a link
+		cmd, err := fakeSlack.SendCommand(wait, slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cmd.WaitPosts(wait, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"outcome":"link"`) || !strings.Contains(logs.String(), `"vendor":"http://127.0.0.1`) {
+		t.Errorf("logs lack the link or the vendor's address:\n%s", logs.String())
+	}
+	assertClean("the logs", logs.String())
 }
 
 type errTest string

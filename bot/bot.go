@@ -254,8 +254,8 @@ func (b *Bot) dispatch(work context.Context, ev socketmode.Event) {
 			b.setHealth(false, "connection error: "+e.Error())
 		}
 	case socketmode.EventTypeConnected:
-		b.log.Info("connected to Slack")
 		b.setHealth(true, "connected")
+		b.log.Info("connected to Slack")
 	case socketmode.EventTypeHello:
 		if n := ev.Request.NumConnections; n > 1 {
 			b.log.Info("Slack said hello", "num_connections", n,

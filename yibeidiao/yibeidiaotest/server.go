@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -129,6 +131,7 @@ func NewServer(opts ...Option) *Server {
 	tlsConfig, pool := selfSigned()
 	s.srv = httptest.NewUnstartedServer(mux)
 	s.srv.Listener = newBothListener(s.srv.Listener, tlsConfig)
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // clients that distrust the certificate are expected
 	s.srv.Start()
 	s.URL = s.srv.URL + BasePath
 	s.HTTPSURL = "https://" + s.srv.Listener.Addr().String() + BasePath
