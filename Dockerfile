@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
 # .ci/run builds the binary with the same command as the build stage below.
+# The build context keeps .git (see .dockerignore) so that the go command
+# stamps the version and commit into the binary: `tempreport -version`,
+# the start log and /healthz show them. Only the binary reaches the image.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type config struct {
 	vendorTimeout     time.Duration
 	verifyResponse    bool
 	commandTimeout    time.Duration
+	language          string
 	healthAddr        string
 	logLevel          slog.Level
 	logFormat         string
@@ -142,6 +144,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	c.commandTimeout = duration(get("COMMAND_TIMEOUT"), bot.DefaultCommandTimeout, "COMMAND_TIMEOUT", bad)
+
+	c.language = strings.ToLower(cmp.Or(get("BOT_LANGUAGE"), "en"))
+	if !slices.Contains(bot.Languages, c.language) {
+		bad("BOT_LANGUAGE", "must be one of %s, not %q", strings.Join(bot.Languages, ", "), get("BOT_LANGUAGE"))
+	}
 
 	if c.healthAddr != "" && !validListenAddr(c.healthAddr) {
 		bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %q (with docker --env-file, put no comment on the same line)", c.healthAddr)

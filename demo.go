@@ -29,7 +29,8 @@ const (
 
 // runDemo is -demo: the real bot, wired to a fake Slack and a fake vendor on
 // 127.0.0.1, driven by lines typed (or piped) on stdin.
-func runDemo(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+// BOT_LANGUAGE, if set, picks the language.
+func runDemo(ctx context.Context, language string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fakeSlack := slacktest.NewServer()
 	defer fakeSlack.Close()
 	vendor := yibeidiaotest.NewServer()
@@ -47,6 +48,8 @@ func runDemo(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) err
 		BotToken:     fakeSlack.BotToken,
 		APIURL:       fakeSlack.APIURL,
 		AllowedUsers: []string{demoUser},
+		Language:     strings.ToLower(language),
+		Hint:         hint,
 		Logger:       newLogger(stderr, slog.LevelWarn, "text", fakeSlack.AppToken, fakeSlack.BotToken, vendor.Token),
 	})
 	if err != nil {

@@ -24,17 +24,20 @@ type healthBody struct {
 	Connected bool   `json:"connected"`
 	Status    string `json:"status"`
 	// Access says whether every allowed user group vouches for its members.
-	Access string `json:"access"`
+	Access  string `json:"access"`
+	Version string `json:"version"`
 }
 
-// healthHandler answers GET /healthz: 200 while the Slack socket is up, 503
-// with the reason otherwise. Unreadable user groups do not make the bot
-// unhealthy (restarting it would not help), but the body says so.
-func healthHandler(h healthReporter) http.Handler {
+// opsHandler serves the operator's endpoints: GET /healthz, 200 while the
+// Slack socket is up and 503 with the reason otherwise, and GET /metrics.
+// Unreadable user groups do not make the bot unhealthy (restarting it
+// would not help), but /healthz's body says so.
+func opsHandler(h healthReporter, metrics http.Handler) http.Handler {
+	version, commit := buildVersion()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		health := h.Health()
-		body := healthBody{Connected: health.Connected, Status: health.Status, Access: "ok"}
+		body := healthBody{Connected: health.Connected, Status: health.Status, Access: "ok", Version: version + " (" + commit + ")"}
 		if len(health.StaleGroups) > 0 {
 			body.Access = "user groups " + strings.Join(health.StaleGroups, ", ") + " cannot be read: their members are denied until they can"
 		}
@@ -45,19 +48,20 @@ func healthHandler(h healthReporter) http.Handler {
 		}
 		_ = json.NewEncoder(w).Encode(body)
 	})
+	mux.Handle("GET /metrics", metrics)
 	return mux
 }
 
 // shutdownTimeout bounds closing the health server.
 const shutdownTimeout = time.Second
 
-// serveHealth starts the health endpoint; the returned func stops it.
-func serveHealth(addr string, h healthReporter, log *slog.Logger) (stop func(), err error) {
+// serveHealth serves the operator's endpoints; the returned func stops it.
+func serveHealth(addr string, handler http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("HEALTH_ADDR %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: healthHandler(h), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -65,7 +69,7 @@ func serveHealth(addr string, h healthReporter, log *slog.Logger) (stop func(), 
 			log.Error("health endpoint stopped", "error", err)
 		}
 	}()
-	log.Info("health endpoint listening", "addr", ln.Addr().String(), "path", "/healthz")
+	log.Info("health and metrics endpoints listening", "addr", ln.Addr().String(), "paths", "/healthz /metrics")
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()

@@ -69,11 +69,20 @@ func (s *scrubber) Write(p []byte) (int, error) {
 // newLogger makes the program's logger, writing through a scrubber.
 func newLogger(w io.Writer, level slog.Level, format string, secrets ...string) *slog.Logger {
 	out := newScrubber(w, secrets...)
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDuration}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(out, opts))
 	}
 	return slog.New(slog.NewTextHandler(out, opts))
+}
+
+// readableDuration writes durations as Go writes them ("1.5s", "250ms")
+// in every format: the JSON handler would write nanoseconds.
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 // secrets lists what the configuration holds that must never be printed:

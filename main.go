@@ -43,8 +43,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	check := flags.Bool("check", false, "check the configuration and credentials with Slack and the vendor, then exit")
 	demo := flags.Bool("demo", false, "try the bot with a fake Slack and a fake vendor on this machine; no accounts needed")
 	healthcheck := flags.Bool("healthcheck", false, "probe HEALTH_ADDR's /healthz and exit 0 if the bot is connected (for Docker's HEALTHCHECK)")
+	showVersion := flags.Bool("version", false, "print the version and exit")
 	flags.Usage = func() {
-		fmt.Fprint(stderr, "Usage: tempreport [-check | -demo | -healthcheck]\n\n"+
+		fmt.Fprint(stderr, "Usage: tempreport [-check | -demo | -healthcheck | -version]\n\n"+
 			"Serves the /tempreport Slack command over Socket Mode. Configuration comes from the\n"+
 			"environment and from .env in the working directory; see .env.example.\n\n")
 		flags.PrintDefaults()
@@ -61,8 +62,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 
 	switch {
+	case *showVersion:
+		fmt.Fprintln(stdout, versionLine())
+		return nil
 	case *demo:
-		return runDemo(ctx, stdin, stdout, stderr)
+		return runDemo(ctx, getenv("BOT_LANGUAGE"), stdin, stdout, stderr)
 	case *healthcheck:
 		return probeHealth(ctx, getenv("HEALTH_ADDR"), stdout)
 	}
@@ -81,11 +85,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 // newVendor makes the vendor client the configuration describes; more
 // options override it.
 func newVendor(cfg config, limiter *rate.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
+	version, _ := buildVersion()
 	opts := []yibeidiao.Option{
 		yibeidiao.WithBaseURL(cfg.vendorBaseURL),
 		yibeidiao.WithHTTPClient(&http.Client{Timeout: cfg.vendorTimeout}),
 		yibeidiao.WithRateLimiter(limiter),
 		yibeidiao.WithLinkHosts(cfg.linkHosts...),
+		yibeidiao.WithUserAgent("tempreport/" + version),
 	}
 	if !cfg.verifyResponse {
 		opts = append(opts, yibeidiao.WithoutResponseVerification())
@@ -107,27 +113,35 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 		UserRate:       rate.Limit(cfg.userRatePerMinute / 60),
 		UserBurst:      cfg.userBurst,
 		CommandTimeout: cfg.commandTimeout,
+		Language:       cfg.language,
 		Logger:         log,
 		Hint:           hint,
 	}
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	log.Info("starting", "slack_api", redactURL(cfg.slackAPIURL), "vendor", redactURL(cfg.vendorBaseURL), "link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS,
-		"vendor_burst", cfg.vendorBurst, "user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout, "command_timeout", cfg.commandTimeout, "health_addr", cfg.healthAddr)
+	version, commit := buildVersion()
+	log.Info("starting", "version", version, "commit", commit, "slack_api", redactURL(cfg.slackAPIURL), "vendor", redactURL(cfg.vendorBaseURL),
+		"link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS, "vendor_burst", cfg.vendorBurst,
+		"user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout,
+		"command_timeout", cfg.commandTimeout, "language", cfg.language, "health_addr", cfg.healthAddr)
 	if !cfg.verifyResponse {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
-	vendor, err := newVendor(cfg, rate.NewLimiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst))
+	m := newMetrics()
+	vendor, err := newVendor(cfg, rate.NewLimiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst), yibeidiao.WithObserver(m))
 	if err != nil {
 		return err
 	}
-	b, err := bot.New(vendor, botConfig(cfg, log))
+	bc := botConfig(cfg, log)
+	bc.Observer = m
+	b, err := bot.New(vendor, bc)
 	if err != nil {
 		return err
 	}
+	m.watch(b)
 	if cfg.healthAddr != "" {
-		stopHealth, err := serveHealth(cfg.healthAddr, b, log)
+		stopHealth, err := serveHealth(cfg.healthAddr, opsHandler(b, m.handler()), log)
 		if err != nil {
 			return err
 		}

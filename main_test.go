@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -201,7 +203,7 @@ func TestRunReportsBadConfiguration(t *testing.T) {
 
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
-	fakeSlack, _, e := fakesFor(t)
+	fakeSlack, vendor, e := fakesFor(t)
 	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	var logs testkit.Buffer
@@ -230,6 +232,37 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		t.Errorf("-healthcheck = %v, %q; want healthy", err, out.String())
 	}
 
+	// Metrics: what happened, with no user, channel, record or URL in a label.
+	resp, err := http.Get("http://" + e["HEALTH_ADDR"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`tempreport_commands_total{kind="command",outcome="link"} 1`,
+		`tempreport_commands_total{kind="click",outcome="denied"} 0`,
+		`tempreport_vendor_requests_total{code="000"} 1`,
+		"tempreport_vendor_request_duration_seconds_count 1",
+		"tempreport_vendor_limiter_wait_seconds_count 1",
+		"tempreport_ack_duration_seconds_count 1",
+		"tempreport_slack_connected 1",
+		"tempreport_commands_in_flight 0",
+		"go_goroutines", "process_resident_memory_bytes",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, leak := range []string{"U0GROUPIE", "C0FAKECHAN", readyRecord, "http://", "https://"} {
+		if strings.Contains(string(body), leak) {
+			t.Errorf("/metrics shows %q", leak)
+		}
+	}
+	if calls := vendor.Calls(); len(calls) != 1 || !strings.HasPrefix(calls[0].UserAgent, "tempreport/") {
+		t.Errorf("vendor calls %+v, want one with User-Agent tempreport/<version>", calls)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -246,6 +279,26 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"command"`) {
 		t.Errorf("no audit line in the logs:\n%s", logs.String())
+	}
+	// Durations read the same in JSON as in text: "10s", not nanoseconds.
+	for _, want := range []string{`"vendor_timeout":"10s"`, `"command_timeout":"30s"`, `"version":"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the start line lacks %s:\n%s", want, logs.String())
+		}
+	}
+	if regexp.MustCompile(`"duration":[0-9]`).MatchString(logs.String()) {
+		t.Errorf("a duration is logged as a number of nanoseconds:\n%s", logs.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"-version"}, env{}.get, nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^tempreport \S+ \(\S+, go1\.[0-9.]+\)\n$`).MatchString(out.String()) {
+		t.Errorf("-version printed %q, want tempreport <version> (<commit>, <go version>)", out.String())
 	}
 }
 
@@ -516,7 +569,7 @@ func TestHealthEndpoint(t *testing.T) {
 		{stubHealth{Connected: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
 	} {
 		rec := httptest.NewRecorder()
-		healthHandler(tt.health).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		opsHandler(tt.health, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		var body healthBody
 		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Connected ||
 			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {

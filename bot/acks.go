@@ -16,7 +16,8 @@ type pendingAck struct {
 	kind       string
 	user       string
 	recordNo   string
-	payload    any // a command's immediate reply; nil for a bare ack
+	payload    any       // a command's immediate reply; nil for a bare ack
+	read       time.Time // when the loop read the envelope
 }
 
 // acker hands acks to slack-go in the order they were queued, from its own
@@ -25,16 +26,17 @@ type pendingAck struct {
 // grows with the envelopes Slack has sent and nobody acked yet, which Slack
 // bounds.
 type acker struct {
-	sm  *socketmode.Client
-	log *slog.Logger
+	sm       *socketmode.Client
+	log      *slog.Logger
+	observer Observer
 
 	mu    sync.Mutex
 	queue []pendingAck
 	wake  chan struct{}
 }
 
-func newAcker(sm *socketmode.Client, log *slog.Logger) *acker {
-	return &acker{sm: sm, log: log, wake: make(chan struct{}, 1)}
+func newAcker(sm *socketmode.Client, log *slog.Logger, observer Observer) *acker {
+	return &acker{sm: sm, log: log, observer: observer, wake: make(chan struct{}, 1)}
 }
 
 // push queues an ack; it never blocks.
@@ -79,7 +81,9 @@ func (a *acker) flush(ctx context.Context) {
 			if err := a.sm.AckCtx(ctx, p.envelopeID, p.payload); err != nil {
 				a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.envelopeID,
 					"kind", p.kind, "user", p.user, "record", p.recordNo, "error", err)
+				continue
 			}
+			a.observer.Acked(time.Since(p.read))
 		}
 		cancel()
 	}
@@ -146,9 +150,10 @@ func (s *seenEnvelopes) lookup(envelopeID string) (pendingAck, bool) {
 
 // ackAgain acks a redelivered envelope with the payload of its first ack,
 // which may be the one Slack lost; false if the envelope is new.
-func (s *seenEnvelopes) ackAgain(envelopeID string, acks *acker) bool {
+func (s *seenEnvelopes) ackAgain(envelopeID string, read time.Time, acks *acker) bool {
 	p, ok := s.lookup(envelopeID)
 	if ok {
+		p.read = read
 		acks.push(p)
 	}
 	return ok

@@ -45,11 +45,30 @@ type Config struct {
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
+	Language       string        // what people are answered in: one of [Languages]; default "en"
 	Logger         *slog.Logger  // default slog.Default()
+	// Observer is told what the bot did, for metrics. Default: nobody.
+	Observer Observer
 	// Hint tells the operator, for the audit log, what to fix about an
 	// error; "" when there is nothing to fix. Default: no hints.
 	Hint func(error) string
 }
+
+// Observer is told what the bot did, for metrics. Its methods must be safe
+// for concurrent use and return quickly.
+type Observer interface {
+	// Answered reports how an envelope ended, once per envelope: kind is
+	// "command", "click", "event" or "unreadable".
+	Answered(kind string, outcome Outcome)
+	// Acked reports how long an ack took from the envelope being read to
+	// the ack being handed to slack-go.
+	Acked(sinceRead time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) Answered(string, Outcome) {}
+func (noObserver) Acked(time.Duration)      {}
 
 // Defaults for [Config].
 const (
@@ -109,11 +128,18 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	cfg.UserBurst = cmp.Or(cfg.UserBurst, DefaultUserBurst)
 	cfg.CommandTimeout = cmp.Or(cfg.CommandTimeout, DefaultCommandTimeout)
 	cfg.DrainTimeout = cmp.Or(cfg.DrainTimeout, DefaultDrainTimeout)
+	w, ok := languages[cmp.Or(cfg.Language, "en")]
+	if !ok {
+		return nil, fmt.Errorf("bot: no language %q; there are %v", cfg.Language, Languages)
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	if cfg.Hint == nil {
 		cfg.Hint = func(error) string { return "" }
@@ -129,11 +155,11 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		cfg:     cfg,
 		vendor:  vendor,
 		log:     cfg.Logger,
-		words:   english,
+		words:   w,
 		sm:      sm,
 		respond: &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
 		turns:   newPersonalLimits(cfg.UserRate, cfg.UserBurst),
-		acks:    newAcker(sm, cfg.Logger),
+		acks:    newAcker(sm, cfg.Logger, cfg.Observer),
 		seen:    newSeenEnvelopes(),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)
@@ -142,6 +168,10 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	b.health.Store(&health{status: "not started"})
 	return b, nil
 }
+
+// InFlight is how many commands and clicks are waiting on the vendor or on
+// their answer's delivery. It is safe to call from any goroutine.
+func (b *Bot) InFlight() int64 { return b.inFlight.Load() }
 
 // Health is the bot's state, for a health endpoint.
 type Health struct {

@@ -53,6 +53,33 @@ func TestCommandGetsAPrivateLink(t *testing.T) {
 	}
 }
 
+// TestChineseAnswers: with Language zh, the whole answer a person sees is
+// in Chinese, the button too, and full-width digits work.
+func TestChineseAnswers(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(s *setup) { s.cfg.Language = "zh" })
+	env, ack := h.command(allowedUser, "\u3000２０１９０４１５１５２６４５０９３９８３７５１\u3000")
+	if !strings.Contains(ack.Message().Raw(), "正在获取背调编号 "+readyRecord+" 的临时报告") {
+		t.Errorf("ack = %s", ack.Message().Raw())
+	}
+	m := h.answer(env)
+	for _, want := range []string{"背调编号 " + readyRecord + " 的临时报告", "打开报告", "链接 1 分钟后失效", "北京时间", "此消息仅你可见"} {
+		if !strings.Contains(m.Raw(), want) {
+			t.Errorf("answer lacks %q:\n%s", want, m.Raw())
+		}
+	}
+	if b := m.Buttons(); len(b) != 1 || b[0].Label != "获取新链接" {
+		t.Errorf("buttons = %+v, want 获取新链接", b)
+	}
+	if _, ack := h.command(stranger, readyRecord); !strings.Contains(ack.Message().Raw(), "没有查看背调报告的权限") || !strings.Contains(ack.Message().Raw(), stranger) {
+		t.Errorf("stranger in zh: %s", ack.Message().Raw())
+	}
+	env, _ = h.command(allowedUser, notInProgress)
+	if m := h.answer(env); !strings.Contains(m.Raw(), "背调未在进行中") || !strings.Contains(m.Raw(), "错误码 "+yibeidiaotest.CodeNotInProgress) {
+		t.Errorf("refusal in zh, with the vendor's words as they are: %s", m.Raw())
+	}
+}
+
 func TestGroupMemberIsAllowed(t *testing.T) {
 	t.Parallel()
 	h := start(t)

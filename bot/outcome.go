@@ -35,6 +35,11 @@ const (
 	OutcomeInternal      Outcome = "internal_error"
 )
 
+// Outcomes lists every outcome, for metrics that start each at zero.
+var Outcomes = []Outcome{OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeUnconfirmed, OutcomeLimited,
+	OutcomeBusy, OutcomeRefused, OutcomeMisconfigured, OutcomeTransient, OutcomeTimeout, OutcomeUnverifiable,
+	OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting, OutcomeUnreadable, OutcomeIgnored, OutcomeInternal}
+
 // refundable reports whether an outcome was the vendor's or the bot's doing,
 // not the person's: they get their turn back.
 func (o Outcome) refundable() bool {

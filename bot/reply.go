@@ -90,7 +90,7 @@ func (b *Bot) ack(j *job, msg *slack.WebhookMessage) {
 	if msg != nil {
 		payload = msg
 	}
-	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload}
+	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read}
 	b.seen.remember(a, j.read)
 	b.acks.push(a)
 }
@@ -123,4 +123,5 @@ func (b *Bot) audit(j *job, outcome Outcome, level slog.Level, res result, deliv
 		attrs = append(attrs, slog.String("delivery_error", postErr.Error()))
 	}
 	b.log.LogAttrs(context.Background(), level, j.kind, attrs...)
+	b.cfg.Observer.Answered(j.kind, outcome)
 }

@@ -47,7 +47,7 @@ func (b *Bot) handle(work context.Context, ev socketmode.Event) {
 		j.envelopeID = ev.Request.EnvelopeID
 	}
 	defer b.recoverPanic(j)
-	if b.seen.ackAgain(j.envelopeID, b.acks) {
+	if b.seen.ackAgain(j.envelopeID, j.read, b.acks) {
 		b.log.Info("Slack redelivered an envelope; acked it again, not served twice",
 			"envelope_id", j.envelopeID, "retry_attempt", ev.Request.RetryAttempt, "retry_reason", ev.Request.RetryReason)
 		return

@@ -43,9 +43,19 @@ type words struct {
 	openReport  string
 	expiresIn   func(minutes int) string
 	expiresAt   func(when time.Time) string // the fallback of Slack's date token
-	private     string
-	freshLink   string
+	// expiryNote is the line under the link: the warning, when (Slack's
+	// date token), and that only the asker sees it.
+	expiryNote func(warning, when string) string
+	// fallback is the message's plain text, for notifications and clients
+	// without blocks.
+	fallback  func(title, link, warning, when string) string
+	freshLink string
 }
+
+// Languages are the values [Config.Language] takes.
+var Languages = []string{"en", "zh"}
+
+var languages = map[string]*words{"en": english, "zh": chinese}
 
 var english = &words{
 	progress: func(record string) string {
@@ -107,8 +117,13 @@ var english = &words{
 		}
 		return fmt.Sprintf("This link expires in %d minutes", minutes)
 	},
-	expiresAt: func(when time.Time) string { return "at " + when.UTC().Format("15:04:05 UTC") },
-	private:   "Only you can see this message; don't forward the link.",
+	expiresAt: func(when time.Time) string { return when.UTC().Format("15:04:05 UTC") },
+	expiryNote: func(warning, when string) string {
+		return fmt.Sprintf(":hourglass_flowing_sand: *%s* (at %s). Only you can see this message; don't forward the link.", warning, when)
+	},
+	fallback: func(title, link, warning, when string) string {
+		return fmt.Sprintf("%s: %s — %s (at %s).", title, link, warning, when)
+	},
 	freshLink: "Get a fresh link",
 }
 
@@ -145,11 +160,10 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	exact := fmt.Sprintf("<!date^%d^{time_secs}|%s>", rep.ExpiresAt.Unix(), at)
 	blocks := []slack.Block{
 		slack.NewSectionBlock(markdown(fmt.Sprintf(":page_facing_up: *%s*\n<%s|%s>", w.reportTitle(recordNo), link, w.openReport)), nil, nil),
-		slack.NewContextBlock("", markdown(fmt.Sprintf(":hourglass_flowing_sand: *%s* (%s). %s", warning, exact, w.private))),
+		slack.NewContextBlock("", markdown(w.expiryNote(warning, exact))),
 		slack.NewActionBlock(freshLinkAction, slack.NewButtonBlockElement(freshLinkAction, recordNo, plain(w.freshLink))),
 	}
-	fallback := fmt.Sprintf("%s: %s — %s (%s).", w.reportTitle(recordNo), rep.URL, warning, at)
-	return private(fallback, blocks...)
+	return private(w.fallback(w.reportTitle(recordNo), rep.URL, warning, at), blocks...)
 }
 
 // inputText explains an [*InputError] to the person who typed it.

@@ -53,6 +53,7 @@ type Client struct {
 	linkHosts  []string
 	backoff    time.Duration
 	userAgent  string
+	observer   Observer
 }
 
 // Option configures a [Client] in [New].
@@ -67,6 +68,7 @@ type options struct {
 	noVerify   bool
 	linkHosts  []string
 	userAgent  string
+	observer   Observer
 }
 
 // WithBaseURL sets the API base, e.g. a proxy or a test server
@@ -98,6 +100,21 @@ func WithRateLimiter(l *rate.Limiter) Option { return func(o *options) { o.limit
 // signature does not cover the link, so this is what makes a link shown to
 // a person the vendor's.
 func WithLinkHosts(patterns ...string) Option { return func(o *options) { o.linkHosts = patterns } }
+
+// Observer is told about every HTTP attempt and every rate-limit wait, for
+// metrics. Its methods must be safe for concurrent use and return quickly.
+type Observer interface {
+	// Attempt reports one HTTP attempt: how it ended and how long it took.
+	// result is the vendor's code ("000", "900", …), "http_" and the status
+	// for an answer that is not the vendor's envelope, or one of "timeout",
+	// "network_error", "bad_response", "bad_signature", "other_code".
+	Attempt(result string, took time.Duration)
+	// Waited reports how long an attempt waited for a rate-limit turn.
+	Waited(d time.Duration)
+}
+
+// WithObserver sets the [Observer] (default: none).
+func WithObserver(o Observer) Option { return func(o2 *options) { o2.observer = o } }
 
 // WithUserAgent sets the User-Agent header of every request.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
@@ -144,6 +161,9 @@ func New(key, token string, opts ...Option) (*Client, error) {
 		hc = &copied
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if o.observer == nil {
+		o.observer = noObserver{}
+	}
 	return &Client{
 		key:        key,
 		token:      token,
@@ -156,6 +176,7 @@ func New(key, token string, opts ...Option) (*Client, error) {
 		linkHosts:  o.linkHosts,
 		backoff:    250 * time.Millisecond,
 		userAgent:  o.userAgent,
+		observer:   o.observer,
 	}, nil
 }
 
@@ -326,6 +347,14 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelo
 		req.Header.Set("User-Agent", c.userAgent)
 	}
 
+	start := time.Now()
+	env, err := c.send(ctx, req, path, seq)
+	c.observer.Attempt(attemptResult(env, err), time.Since(start))
+	return env, err
+}
+
+// send sends a signed request and decodes the answer.
+func (c *Client) send(ctx context.Context, req *http.Request, path, seq string) (*envelope, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return nil, c.transportError(ctx, path, err)
@@ -345,6 +374,48 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelo
 	}
 	return c.decode(resp.StatusCode, body, seq)
 }
+
+// knownCode is what a vendor code may look like as a metric label: three or
+// four digits, a small set. Anything else is "other_code".
+var knownCode = regexp.MustCompile(`^[0-9]{3,4}$`)
+
+// attemptResult names how an attempt ended, for [Observer.Attempt].
+func attemptResult(env *envelope, err error) string {
+	var (
+		apiErr   *APIError
+		redirect *RedirectError
+	)
+	switch {
+	case err == nil:
+		return env.Code
+	case errors.As(err, &apiErr) && apiErr.Code != "":
+		if knownCode.MatchString(apiErr.Code) {
+			return apiErr.Code
+		}
+		return "other_code"
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("http_%d", apiErr.HTTPStatus)
+	case errors.As(err, &redirect):
+		return fmt.Sprintf("http_%d", redirect.HTTPStatus)
+	case errors.Is(err, ErrBadResponseSignature):
+		return "bad_signature"
+	case errors.Is(err, ErrBadResponse):
+		return "bad_response"
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return "timeout"
+	}
+	return "network_error"
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+type noObserver struct{}
+
+func (noObserver) Attempt(string, time.Duration) {}
+func (noObserver) Waited(time.Duration)          {}
 
 // transportError names the call without its URL (the query names a record)
 // and returns the context's error when that is the cause.
@@ -367,6 +438,7 @@ func (c *Client) wait(ctx context.Context) error {
 	r := c.limiter.Reserve()
 	delay := r.Delay()
 	if delay == 0 {
+		c.observer.Waited(0)
 		return nil
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
@@ -377,6 +449,7 @@ func (c *Client) wait(ctx context.Context) error {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		c.observer.Waited(delay)
 		return nil
 	case <-ctx.Done():
 		r.Cancel()

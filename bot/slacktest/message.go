@@ -103,9 +103,12 @@ var (
 	emoji     = regexp.MustCompile(`:[a-z][a-z0-9_+-]*: ?`)
 )
 
+// emojis are the shortcodes the bot uses, as Slack shows them.
+var emojis = map[string]string{":hourglass:": "⌛", ":hourglass_flowing_sand:": "⏳", ":page_facing_up:": "📄"}
+
 // Plain renders the message's blocks as a person reads them in a terminal
 // (the fallback text when it has no blocks): dates as their fallback,
-// links as "label: URL", buttons in brackets.
+// links as "label: URL", emoji as Slack shows them, buttons in brackets.
 func (m Message) Plain() string {
 	lines := m.blockLines()
 	if len(lines) == 0 {
@@ -115,6 +118,11 @@ func (m Message) Plain() string {
 	s = dateToken.ReplaceAllString(s, "$1")
 	s = linkToken.ReplaceAllString(s, "$2: $1")
 	s = emphasis.ReplaceAllString(s, "$1")
-	s = emoji.ReplaceAllString(s, "")
+	s = emoji.ReplaceAllStringFunc(s, func(code string) string {
+		if e, ok := emojis[strings.TrimSpace(code)]; ok {
+			return e + " "
+		}
+		return ""
+	})
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }

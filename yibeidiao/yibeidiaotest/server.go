@@ -69,12 +69,13 @@ type Fault struct {
 
 // Call is one request the fake received.
 type Call struct {
-	Time     time.Time
-	Path     string // below BasePath, e.g. "/record/generate-temp-report"
-	RecordNo string
-	Seq      string
-	AuthOK   bool   // the four headers, key, signature, ts and seq all passed
-	Code     string // the vendor code answered; empty for raw-body faults
+	Time      time.Time
+	Path      string // below BasePath, e.g. "/record/generate-temp-report"
+	RecordNo  string
+	Seq       string
+	AuthOK    bool // the four headers, key, signature, ts and seq all passed
+	UserAgent string
+	Code      string // the vendor code answered; empty for raw-body faults
 }
 
 // Server is a running fake vendor. Its methods are safe for concurrent use.
@@ -193,10 +194,11 @@ var tsPattern = regexp.MustCompile(`^[0-9]{14}$`)
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	call := Call{
-		Time:     now,
-		Path:     strings.TrimPrefix(r.URL.Path, BasePath),
-		RecordNo: r.URL.Query().Get("recordNo"),
-		Seq:      header(r, "seq"),
+		Time:      now,
+		Path:      strings.TrimPrefix(r.URL.Path, BasePath),
+		RecordNo:  r.URL.Query().Get("recordNo"),
+		Seq:       header(r, "seq"),
+		UserAgent: r.UserAgent(),
 	}
 	s.mu.Lock()
 	fault := s.always
