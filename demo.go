@@ -150,7 +150,7 @@ func (d *demo) do(ctx context.Context, line string) error {
 	if env.Type == "slash_commands" {
 		m := ack.Message()
 		d.show(m)
-		if len(m.Blocks) == 0 || m.Blocks[0].BlockID != bot.ProgressBlockID {
+		if !strings.HasPrefix(m.Text, bot.ProgressPrefix) {
 			return nil // the ack was the answer
 		}
 	}

@@ -32,6 +32,7 @@ type acker struct {
 
 	mu    sync.Mutex
 	queue []pendingAck
+	spare []pendingAck // the last batch's array, reused: a burst allocates no new queue
 	wake  chan struct{}
 }
 
@@ -71,7 +72,7 @@ func (a *acker) flush(ctx context.Context) {
 	for {
 		a.mu.Lock()
 		batch := a.queue
-		a.queue = nil
+		a.queue, a.spare = a.spare[:0], nil
 		a.mu.Unlock()
 		if len(batch) == 0 {
 			return
@@ -85,6 +86,10 @@ func (a *acker) flush(ctx context.Context) {
 			}
 		}
 		cancel()
+		clear(batch) // drop the payloads
+		a.mu.Lock()
+		a.spare = batch[:0]
+		a.mu.Unlock()
 	}
 }
 

@@ -89,15 +89,17 @@ const (
 // Bot is the Slack side of the service. Create it with [New], then call
 // [Bot.Run] once.
 type Bot struct {
-	cfg     Config
-	vendor  ReportGenerator
-	log     *slog.Logger
-	words   *words
-	sm      *socketmode.Client
-	access  *access
-	respond *responder
-	turns   *personalLimits
-	acks    *acker
+	cfg    Config
+	vendor ReportGenerator
+	log    *slog.Logger
+	words  *words
+	// progressJSON is the progress note, encoded once: see progressNote.
+	progressJSON string
+	sm           *socketmode.Client
+	access       *access
+	respond      *responder
+	turns        *personalLimits
+	acks         *acker
 
 	// Only the event loop touches these.
 	seen     *seenEnvelopes
@@ -153,15 +155,16 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	// it and would hand payloads to a logger.
 	sm := socketmode.New(api)
 	b := &Bot{
-		cfg:     cfg,
-		vendor:  vendor,
-		log:     cfg.Logger,
-		words:   w,
-		sm:      sm,
-		respond: &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
-		turns:   newPersonalLimits(cfg.UserRate, cfg.UserBurst),
-		acks:    newAcker(sm, cfg.Logger, cfg.Observer),
-		seen:    newSeenEnvelopes(),
+		cfg:          cfg,
+		vendor:       vendor,
+		log:          cfg.Logger,
+		words:        w,
+		progressJSON: w.progressTemplate(),
+		sm:           sm,
+		respond:      &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
+		turns:        newPersonalLimits(cfg.UserRate, cfg.UserBurst),
+		acks:         newAcker(sm, cfg.Logger, cfg.Observer),
+		seen:         newSeenEnvelopes(),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)
 		}),

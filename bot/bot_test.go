@@ -21,7 +21,7 @@ func TestCommandGetsAPrivateLink(t *testing.T) {
 	h := start(t)
 	env, ack := h.command(allowedUser, "  "+readyRecord+" \t")
 
-	if m := ack.Message(); !m.Ephemeral() || !strings.Contains(m.Raw(), "Getting a temporary report for record "+readyRecord) || m.Blocks[0].BlockID != bot.ProgressBlockID {
+	if m := ack.Message(); m.ResponseType != "ephemeral" || m.Text != bot.ProgressPrefix+"Getting a temporary report for record "+readyRecord+"…" {
 		t.Errorf("ack = %s, want a private 'getting…' note", ack.Payload)
 	}
 	m := h.answer(env)

@@ -84,13 +84,13 @@ func (b *Bot) render(j *job, res result) (*slack.WebhookMessage, Outcome, slog.L
 	return textMessage(text), outcome, level
 }
 
-// ack acknowledges j's envelope, with msg as a command's immediate reply,
-// and remembers it for redeliveries. It only queues: the acker writes.
-func (b *Bot) ack(j *job, msg *slack.WebhookMessage) {
+// ack acknowledges j's envelope, with payload as a command's immediate
+// reply (a *slack.WebhookMessage or its JSON; nil for none), and remembers
+// it for redeliveries. It only queues: the acker writes.
+func (b *Bot) ack(j *job, payload any) {
 	j.acked = true
-	var payload any
-	if msg != nil {
-		payload = msg
+	if msg, ok := payload.(*slack.WebhookMessage); ok && msg == nil {
+		payload = nil // no "payload":null on the wire
 	}
 	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read}
 	b.seen.remember(a, j.read)

@@ -57,9 +57,9 @@ func (b *Bot) handle(work context.Context, ev socketmode.Event) {
 		b.conclude(j, res)
 		return
 	}
-	var note *slack.WebhookMessage
+	var note any
 	if j.inAck {
-		note = b.words.progressMessage(j.recordNo)
+		note = progressNote(b.progressJSON, j.recordNo)
 	}
 	b.ack(j, note)
 	b.inFlight.Add(1)

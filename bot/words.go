@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -59,7 +60,7 @@ var languages = map[string]*words{"en": english, "zh": chinese}
 
 var english = &words{
 	progress: func(record string) string {
-		return fmt.Sprintf(":hourglass: Getting a temporary report for record %s…", record)
+		return fmt.Sprintf("Getting a temporary report for record %s…", record)
 	},
 	usage: func(command string) string {
 		return fmt.Sprintf("*Usage:* `%[1]s <record number>`, for example `%[1]s 20190415152645093983751`.\n"+
@@ -131,20 +132,39 @@ var english = &words{
 // value is the record number, so any replica can serve a click.
 const freshLinkAction = "fresh_link"
 
-// ProgressBlockID marks the "getting…" note a command is acked with: the
-// answer follows on the command's response URL.
-const ProgressBlockID = "progress"
+// ProgressPrefix begins a command's ack when the answer follows on the
+// command's response URL: the "getting…" note, in every language.
+const ProgressPrefix = ":hourglass: "
 
 // waitText says a wait in whole seconds, rounded up.
 func (w *words) waitText(d time.Duration) string {
 	return w.seconds(max(1, int(math.Ceil(d.Seconds()))))
 }
 
-// progressMessage is a command's ack while its report is fetched.
-func (w *words) progressMessage(record string) *slack.WebhookMessage {
-	m := textMessage(w.progress(record))
-	m.Blocks.BlockSet[0].(*slack.SectionBlock).BlockID = ProgressBlockID
-	return m
+// progressTemplate is the JSON of the progress note a command is acked
+// with while its report is fetched, with recordPlaceholder for the record
+// number. It is made once per bot: most acks carry it. It is plain text,
+// with no blocks and no link: each byte of an ack costs in a burst.
+func (w *words) progressTemplate() string {
+	b, err := json.Marshal(struct {
+		ResponseType string `json:"response_type"`
+		Text         string `json:"text"`
+	}{slack.ResponseTypeEphemeral, ProgressPrefix + w.progress(recordPlaceholder)})
+	if err != nil {
+		panic(err) // two strings always encode
+	}
+	return string(b)
+}
+
+// recordPlaceholder stands for the record number in progressTemplate.
+const recordPlaceholder = "RECORDNO"
+
+// progressNote is the progress note for a record: record numbers are
+// digits, so putting one in the placeholder's place keeps the JSON valid.
+func progressNote(template, record string) json.RawMessage {
+	before, after, _ := strings.Cut(template, recordPlaceholder)
+	note := make(json.RawMessage, 0, len(before)+len(record)+len(after))
+	return append(append(append(note, before...), record...), after...)
 }
 
 // helpMessage answers an empty command or "help".

@@ -11,7 +11,7 @@ import (
 // China expects to read it. 背调编号 is what 易背调 calls a record number.
 var chinese = &words{
 	progress: func(record string) string {
-		return fmt.Sprintf(":hourglass: 正在获取背调编号 %s 的临时报告…", record)
+		return fmt.Sprintf("正在获取背调编号 %s 的临时报告…", record)
 	},
 	usage: func(command string) string {
 		return fmt.Sprintf("*用法：*`%[1]s <背调编号>`，例如 `%[1]s 20190415152645093983751`。\n"+

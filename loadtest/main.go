@@ -9,8 +9,9 @@
 //
 // It exits non-zero when a command is not answered exactly once or the vendor
 // limit is broken; with -strict, also when a ratio target is missed. This
-// machine is shared and noisy: compare the ratios of one run, not absolute
-// times across runs.
+// machine is shared and noisy: compare the ratios of one invocation, not
+// absolute times across invocations. The ratios compare each binary's best
+// run (noise only adds time) and show the medians beside them.
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +43,7 @@ type options struct {
 	rps        float64
 	burst      int
 	yardstick  string
+	project    string
 	ackRatio   float64
 	rssRatio   float64
 	strict     bool
@@ -54,6 +57,7 @@ func main() {
 	flag.DurationVar(&o.delay, "vendor-delay", 200*time.Millisecond, "how long the fake vendor takes to answer")
 	flag.Float64Var(&o.rps, "rps", 200, "vendor rate limit, requests per second")
 	flag.IntVar(&o.burst, "burst", 20, "vendor burst")
+	flag.StringVar(&o.project, "project", ".", "folder of the module to measure as tempreport: another checkout compares versions")
 	flag.StringVar(&o.yardstick, "yardstick", "../shared/yardstick/naive-go", "folder of the yardstick bot's module; empty to measure only this bot")
 	flag.Float64Var(&o.ackRatio, "ack-ratio", 1.1, "target: ack p99 at most this times the yardstick's")
 	flag.Float64Var(&o.rssRatio, "rss-ratio", 1.25, "target: peak RSS at most this times the yardstick's")
@@ -80,7 +84,7 @@ type figures struct {
 	links          int
 	vendorCalls    int
 	busiestSecond  int
-	peakRSS        int64 // KiB
+	peakRSS        int64 // KiB, the child's VmHWM
 	drained        time.Duration
 	correctnessErr error
 }
@@ -92,7 +96,7 @@ func run(o options, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	subjects := []subject{{"tempreport", filepath.Join(dir, "tempreport")}}
-	if err := build(o, ".", subjects[0].path); err != nil {
+	if err := build(o, o.project, subjects[0].path); err != nil {
 		return err
 	}
 	if o.yardstick != "" {
@@ -128,13 +132,16 @@ func run(o options, out io.Writer) error {
 		}
 	}
 	if o.yardstick != "" {
+		// Noise on a shared machine only ever adds time, so each binary's
+		// best run is the least disturbed measure of it; the medians show
+		// how much the runs moved.
 		ours, theirs := results["tempreport"], results["yardstick"]
-		ackRatio := median(ours, p99) / median(theirs, p99)
-		rssRatio := median(ours, rss) / median(theirs, rss)
-		fmt.Fprintf(out, "\nmedian of %d run(s), tempreport ÷ yardstick:\n", o.runs)
-		fmt.Fprintf(out, "  ack p99   %6.2f×  (target ≤ %.2f×) %s\n", ackRatio, o.ackRatio, verdict(ackRatio <= o.ackRatio))
-		fmt.Fprintf(out, "  peak RSS  %6.2f×  (target ≤ %.2f×) %s\n", rssRatio, o.rssRatio, verdict(rssRatio <= o.rssRatio))
-		if o.strict && (ackRatio > o.ackRatio || rssRatio > o.rssRatio) {
+		ackBest, ackMedian := best(ours, p99)/best(theirs, p99), median(ours, p99)/median(theirs, p99)
+		rssBest, rssMedian := best(ours, rss)/best(theirs, rss), median(ours, rss)/median(theirs, rss)
+		fmt.Fprintf(out, "\ntempreport ÷ yardstick over %d run(s): best run of each (median run of each)\n", o.runs)
+		fmt.Fprintf(out, "  ack p99   %5.2f× (%.2f×)  target ≤ %.2f×: %s\n", ackBest, ackMedian, o.ackRatio, verdict(ackBest <= o.ackRatio))
+		fmt.Fprintf(out, "  peak RSS  %5.2f× (%.2f×)  target ≤ %.2f×: %s\n", rssBest, rssMedian, o.rssRatio, verdict(rssBest <= o.rssRatio))
+		if o.strict && (ackBest > o.ackRatio || rssBest > o.rssRatio) {
 			failures = append(failures, errors.New("a ratio target was missed"))
 		}
 	}
@@ -207,6 +214,8 @@ func measure(o options, s subject) (figures, error) {
 	}
 	calls0 := len(vendor.Calls())
 
+	// The harness's own garbage collector stays out of the burst it times.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	begin := time.Now()
 	envs, err := fakeSlack.SendCommands(ctx, cmds)
 	if err != nil {
@@ -228,14 +237,16 @@ func measure(o options, s subject) (figures, error) {
 	}
 	f.drained = time.Since(begin)
 
+	// The child's own high-water mark. (wait4's ru_maxrss would also count
+	// the parent's pages the child shared between fork and exec.)
+	if f.peakRSS, err = highWaterRSS(cmd.Process.Pid); err != nil {
+		return f, err
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return f, err
 	}
 	if err := cmd.Wait(); err != nil {
 		return f, fmt.Errorf("exit: %w\n%s", err, stderr.String())
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		f.peakRSS = ru.Maxrss
 	}
 	for _, env := range envs {
 		if env.Acks() == 1 && len(env.Posts()) == 1 {
@@ -260,6 +271,22 @@ func measure(o options, s subject) (figures, error) {
 	return f, nil
 }
 
+// highWaterRSS is a process's peak resident set size in KiB (Linux).
+func highWaterRSS(pid int) (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS: %w", err)
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			_, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kib)
+			return kib, err
+		}
+	}
+	return 0, errors.New("peak RSS: no VmHWM in /proc/PID/status")
+}
+
 func limitAllows(o options) int { return o.burst + int(o.rps) }
 
 func pct(sorted []time.Duration, p int) time.Duration {
@@ -278,6 +305,14 @@ func triple(sorted []time.Duration) string {
 
 func p99(f figures) float64 { return float64(pct(f.acks, 99)) }
 func rss(f figures) float64 { return float64(f.peakRSS) }
+
+func best(fs []figures, of func(figures) float64) float64 {
+	b := of(fs[0])
+	for _, f := range fs[1:] {
+		b = min(b, of(f))
+	}
+	return b
+}
 
 func median(fs []figures, of func(figures) float64) float64 {
 	v := make([]float64, len(fs))
