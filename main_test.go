@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -201,20 +202,47 @@ func TestRunReportsBadConfiguration(t *testing.T) {
 	}
 }
 
+// program is the whole program, run in the background as main runs it.
+type program struct {
+	logs   testkit.Buffer
+	wait   context.Context // 10s for what the test waits on
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startProgram runs the program with env and waits until it has connected
+// to the fake Slack.
+func startProgram(t *testing.T, e env, fakeSlack *slacktest.Server) *program {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	p := &program{cancel: cancel, done: make(chan error, 1)}
+	go func() { p.done <- run(ctx, nil, e.get, nil, &bytes.Buffer{}, &p.logs) }()
+	wait, stop := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(stop)
+	p.wait = wait
+	if err := fakeSlack.WaitConnected(wait); err != nil {
+		t.Fatalf("never connected: %v\n%s", err, p.logs.String())
+	}
+	return p
+}
+
+// stop cancels the program as SIGTERM would and returns run's error.
+func (p *program) stop() error {
+	p.cancel()
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.New("run did not return within 10s of cancellation")
+	}
+}
+
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	fakeSlack, vendor, e := fakesFor(t)
 	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	var logs testkit.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, e.get, nil, &bytes.Buffer{}, &logs) }()
-
-	wait, stop := context.WithTimeout(t.Context(), 10*time.Second)
-	defer stop()
-	if err := fakeSlack.WaitConnected(wait); err != nil {
-		t.Fatalf("never connected: %v\n%s", err, logs.String())
-	}
+	p := startProgram(t, e, fakeSlack)
+	logs, wait := &p.logs, p.wait
 	cmd, err := fakeSlack.SendCommand(wait, slacktest.Command{UserID: "U0GROUPIE", Text: readyRecord})
 	if err != nil {
 		t.Fatal(err)
@@ -269,14 +297,8 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		t.Errorf("vendor calls %+v, want one with User-Agent tempreport/<version>", calls)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run after cancellation = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancellation")
+	if err := p.stop(); err != nil {
+		t.Errorf("run after cancellation = %v, want nil", err)
 	}
 	for _, secret := range []string{e["SLACK_APP_TOKEN"], e["SLACK_BOT_TOKEN"], e["YIBEIDIAO_TOKEN"], "/survey-result/", "/response/"} {
 		if strings.Contains(logs.String(), secret) {
@@ -649,15 +671,8 @@ func TestBaseURLPasswordIsNeverPrinted(t *testing.T) {
 	}
 	assertClean("a configuration error", err.Error())
 
-	ctx, cancel := context.WithCancel(t.Context())
-	var logs testkit.Buffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, e.get, nil, &bytes.Buffer{}, &logs) }()
-	wait, stop := context.WithTimeout(t.Context(), 10*time.Second)
-	defer stop()
-	if err := fakeSlack.WaitConnected(wait); err != nil {
-		t.Fatalf("never connected: %v\n%s", err, logs.String())
-	}
+	p := startProgram(t, e, fakeSlack)
+	logs, wait := &p.logs, p.wait
 	vendor.Script(yibeidiaotest.Fault{Code: "901"})
 	for range 2 { // a failure logged with its error and hint, then a link
 		cmd, err := fakeSlack.SendCommand(wait, slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord})
@@ -668,8 +683,7 @@ func TestBaseURLPasswordIsNeverPrinted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := p.stop(); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(logs.String(), `"outcome":"link"`) || !strings.Contains(logs.String(), `"vendor":"http://127.0.0.1`) {

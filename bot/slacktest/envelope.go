@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -232,17 +233,22 @@ func (e *Envelope) WaitAck(ctx context.Context) (Ack, error) {
 
 // WaitAcks waits until the bot has acked n times and returns the acks.
 func (e *Envelope) WaitAcks(ctx context.Context, n int) ([]Ack, error) {
+	return waitFor(ctx, e, n, "acks", func() []Ack { return slices.Clone(e.acks) })
+}
+
+// waitFor waits until read, called with e.mu held, returns n things.
+func waitFor[T any](ctx context.Context, e *Envelope, n int, what string, read func() []T) ([]T, error) {
 	for {
 		e.mu.Lock()
-		acks, changed := append([]Ack(nil), e.acks...), e.changed
+		got, changed := read(), e.changed
 		e.mu.Unlock()
-		if len(acks) >= n {
-			return acks, nil
+		if len(got) >= n {
+			return got, nil
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return acks, fmt.Errorf("envelope %s: %d of %d acks: %w", e.ID, len(acks), n, ctx.Err())
+			return got, fmt.Errorf("envelope %s: %d of %d %s: %w", e.ID, len(got), n, what, ctx.Err())
 		}
 	}
 }
@@ -292,25 +298,15 @@ func (e *Envelope) WaitTries(ctx context.Context, n int) ([]Post, error) {
 }
 
 func (e *Envelope) waitPosts(ctx context.Context, n int, acceptedOnly bool) ([]Post, error) {
-	for {
-		e.mu.Lock()
+	return waitFor(ctx, e, n, "posts", func() []Post {
 		var ok []Post
 		for _, p := range e.posts {
 			if p.Status == http.StatusOK || !acceptedOnly {
 				ok = append(ok, p)
 			}
 		}
-		changed := e.changed
-		e.mu.Unlock()
-		if len(ok) >= n {
-			return ok, nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return ok, fmt.Errorf("envelope %s: %d of %d posts: %w", e.ID, len(ok), n, ctx.Err())
-		}
-	}
+		return ok
+	})
 }
 
 // maxPostsPerURL is Slack's budget for one response URL.
