@@ -310,6 +310,11 @@ type envelope struct {
 // request with its own ts, seq and sign. It returns only successful envelopes.
 func (c *Client) get(ctx context.Context, path string, query url.Values) (*envelope, error) {
 	for attempt := 0; ; attempt++ {
+		// The turn is waited for here, not in do: most waiting goroutines
+		// then hold a shallow stack.
+		if err := c.wait(ctx); err != nil {
+			return nil, err
+		}
 		env, err := c.do(ctx, path, query)
 		if err == nil || attempt == maxRetries || !errors.Is(err, ErrTransient) {
 			return env, err
@@ -324,12 +329,9 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*envel
 	}
 }
 
-// do is the one place a request is sent: it takes a rate-limit turn, signs,
+// do is the one place a request is sent: it signs,
 // sends, and decodes the answer.
 func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelope, error) {
-	if err := c.wait(ctx); err != nil {
-		return nil, err
-	}
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = query.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
