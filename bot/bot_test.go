@@ -529,7 +529,15 @@ func TestRedeliveryIsAckedAgainNotServedTwice(t *testing.T) {
 	refused, refusal := h.command(stranger, readyRecord)
 	click := h.click(slacktest.Click{UserID: allowedUser, ActionID: "fresh_link", Value: readyRecord})
 	h.answer(click)
-	for _, e := range []*slacktest.Envelope{env, refused, click} {
+	unreadable, err := h.slack.SendRaw(h.ctx(), "slash_commands", json.RawMessage(`{"user_id":42}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	apology, err := unreadable.WaitAck(h.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*slacktest.Envelope{env, refused, click, unreadable} {
 		if err := h.slack.Redeliver(h.ctx(), e); err != nil {
 			t.Fatal(err)
 		}
@@ -540,7 +548,7 @@ func TestRedeliveryIsAckedAgainNotServedTwice(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
-	for e, want := range map[*slacktest.Envelope]slacktest.Ack{env: first, refused: refusal} {
+	for e, want := range map[*slacktest.Envelope]slacktest.Ack{env: first, refused: refusal, unreadable: apology} {
 		if acks := e.Acks(); acks != 2 {
 			t.Errorf("%s: %d acks, want 2", e.ID, acks)
 		}
@@ -556,8 +564,8 @@ func TestRedeliveryIsAckedAgainNotServedTwice(t *testing.T) {
 			t.Errorf("%s: %d answers, want 1", e.ID, n)
 		}
 	}
-	if n := len(h.auditLines("command")) + len(h.auditLines("click")); n != 3 {
-		t.Errorf("%d audit lines for 3 envelopes delivered twice each, want 3", n)
+	if n := len(h.auditLines("command")) + len(h.auditLines("click")) + len(h.auditLines("unreadable")); n != 4 {
+		t.Errorf("%d audit lines for 4 envelopes delivered twice each, want 4", n)
 	}
 }
 

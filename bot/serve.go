@@ -43,13 +43,20 @@ type result struct {
 // and the answer it leads to run in a tracked goroutine.
 func (b *Bot) handle(work context.Context, ev socketmode.Event) {
 	j := &job{read: time.Now()}
-	if ev.Request != nil {
+	bad, unreadable := ev.Data.(*socketmode.ErrorBadMessage)
+	switch {
+	case ev.Request != nil:
 		j.envelopeID = ev.Request.EnvelopeID
+	case unreadable:
+		j.envelopeID = envelopeOf(bad).EnvelopeID
+	}
+	if j.envelopeID == "" {
+		b.log.Warn("a message from Slack without an envelope ID: nothing to ack", "type", ev.Type)
+		return
 	}
 	defer b.recoverPanic(j)
 	if b.seen.ackAgain(j.envelopeID, j.read, b.acks) {
-		b.log.Info("Slack redelivered an envelope; acked it again, not served twice",
-			"envelope_id", j.envelopeID, "retry_attempt", ev.Request.RetryAttempt, "retry_reason", ev.Request.RetryReason)
+		b.log.Info("Slack redelivered an envelope; acked it again, not served twice", "envelope_id", j.envelopeID)
 		return
 	}
 	res, fetch := b.decide(j, ev)
@@ -124,17 +131,23 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 // unreadable reads what it can of an envelope slack-go could not parse, so a
 // command gets an apology instead of Slack's dispatch_failed.
 func (b *Bot) unreadable(j *job, bad *socketmode.ErrorBadMessage) result {
-	var env struct {
-		EnvelopeID string `json:"envelope_id"`
-		Type       string `json:"type"`
-	}
-	_ = json.Unmarshal(bad.Message, &env)
-	j.kind, j.envelopeID = "unreadable", env.EnvelopeID
+	env := envelopeOf(bad)
+	j.kind = "unreadable"
 	if env.Type != socketmode.RequestTypeSlashCommands {
 		return result{err: fmt.Errorf("%w (%s): %w", ErrUnreadable, env.Type, bad.Cause)}
 	}
 	j.inAck = true
 	return result{err: fmt.Errorf("%w: %w", ErrUnreadable, bad.Cause)}
+}
+
+// envelopeOf reads the envelope's ID and type out of a message slack-go
+// could not parse; both are empty if even that fails.
+func envelopeOf(bad *socketmode.ErrorBadMessage) (env struct {
+	EnvelopeID string `json:"envelope_id"`
+	Type       string `json:"type"`
+}) {
+	_ = json.Unmarshal(bad.Message, &env)
+	return env
 }
 
 // fetch asks the vendor, within the command's budget.
@@ -157,9 +170,6 @@ func (b *Bot) recoverPanic(j *job) {
 	}
 	b.log.Error("panic while serving an envelope", "panic", fmt.Sprint(p), "stack", string(debug.Stack()),
 		"envelope_id", j.envelopeID, "user", j.user)
-	if j.envelopeID == "" {
-		return
-	}
 	b.conclude(j, result{err: errPanic})
 }
 
