@@ -82,7 +82,8 @@ type groupChange struct {
 // refresh reads every group's members at now. A group that cannot be read
 // keeps the members it had. It returns the groups that just started
 // failing, just went stale, or just recovered from being stale, and how
-// many people the groups allow.
+// many people the groups allow. Reads cut short by cancelling ctx change
+// nothing; a read that runs out of ctx's time has failed.
 func (a *access) refresh(ctx context.Context, now time.Time) (changes []groupChange, members int) {
 	type read struct {
 		users []string
@@ -91,6 +92,9 @@ func (a *access) refresh(ctx context.Context, now time.Time) (changes []groupCha
 	reads := make([]read, len(a.groups))
 	for i, g := range a.groups {
 		reads[i].users, reads[i].err = a.members(ctx, g)
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil, 0 // shutting down: a read cut short says nothing about the group
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

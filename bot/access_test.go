@@ -80,3 +80,22 @@ func TestAccessFailsClosed(t *testing.T) {
 		t.Errorf("stale groups after recovery = %v", g)
 	}
 }
+
+// TestAccessIgnoresReadsCutShort: a shutdown cancelling a read is not the
+// group failing.
+func TestAccessIgnoresReadsCutShort(t *testing.T) {
+	t.Parallel()
+	a := newAccess(nil, []string{"S1"}, time.Minute, func(ctx context.Context, _ string) ([]string, error) {
+		return nil, ctx.Err()
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if changes, _ := a.refresh(ctx, time.Now()); len(changes) != 0 {
+		t.Errorf("a cancelled read changed %+v", changes)
+	}
+	ctx, cancel = context.WithTimeout(t.Context(), 0)
+	defer cancel()
+	if changes, _ := a.refresh(ctx, time.Now()); len(changes) != 1 || changes[0].kind != "stale" {
+		t.Errorf("a read out of time: %+v, want the never-read group stale", changes)
+	}
+}

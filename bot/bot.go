@@ -318,6 +318,9 @@ func (b *Bot) refreshGroups(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	changes, members := b.access.refresh(ctx, time.Now())
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return
+	}
 	for _, c := range changes {
 		switch c.kind {
 		case "failing":
