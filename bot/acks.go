@@ -102,37 +102,31 @@ const (
 	forgetEachVisit = 64
 )
 
-// seenEnvelopes remembers recently acked envelopes, oldest first. Only the
-// event loop uses it.
+// seenEnvelopes remembers recently acked envelopes, oldest first, by the
+// time the loop read them. Only the event loop uses it.
 type seenEnvelopes struct {
-	byID  map[string]*seenEnvelope
-	order []*seenEnvelope
-}
-
-type seenEnvelope struct {
-	pendingAck
-	at time.Time
+	byID  map[string]*pendingAck
+	order []*pendingAck
 }
 
 func newSeenEnvelopes() *seenEnvelopes {
-	return &seenEnvelopes{byID: map[string]*seenEnvelope{}}
+	return &seenEnvelopes{byID: map[string]*pendingAck{}}
 }
 
-func (s *seenEnvelopes) remember(p pendingAck, at time.Time) {
+func (s *seenEnvelopes) remember(p pendingAck) {
 	if p.envelopeID == "" {
 		return
 	}
-	s.forget(at)
-	e := &seenEnvelope{pendingAck: p, at: at}
-	s.byID[p.envelopeID] = e
-	s.order = append(s.order, e)
+	s.forget(p.read)
+	s.byID[p.envelopeID] = &p
+	s.order = append(s.order, &p)
 }
 
 // forget drops a few entries that are too old or over the cap: a bounded
 // amount of work per envelope.
 func (s *seenEnvelopes) forget(now time.Time) {
 	for range forgetEachVisit {
-		if len(s.order) == 0 || (now.Sub(s.order[0].at) < rememberFor && len(s.order) < rememberAtMost) {
+		if len(s.order) == 0 || (now.Sub(s.order[0].read) < rememberFor && len(s.order) < rememberAtMost) {
 			break
 		}
 		if s.byID[s.order[0].envelopeID] == s.order[0] {
@@ -145,11 +139,11 @@ func (s *seenEnvelopes) forget(now time.Time) {
 
 // lookup returns what was acked for an envelope.
 func (s *seenEnvelopes) lookup(envelopeID string) (pendingAck, bool) {
-	e, ok := s.byID[envelopeID]
-	if !ok || time.Since(e.at) >= rememberFor {
+	p, ok := s.byID[envelopeID]
+	if !ok || time.Since(p.read) >= rememberFor {
 		return pendingAck{}, false
 	}
-	return e.pendingAck, true
+	return *p, true
 }
 
 // ackAgain acks a redelivered envelope with the payload of its first ack,

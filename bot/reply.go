@@ -93,7 +93,7 @@ func (b *Bot) ack(j *job, payload any) {
 		payload = nil // no "payload":null on the wire
 	}
 	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read}
-	b.seen.remember(a, j.read)
+	b.seen.remember(a)
 	b.acks.push(a)
 }
 
