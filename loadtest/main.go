@@ -58,7 +58,7 @@ func main() {
 	flag.Float64Var(&o.rps, "rps", 200, "vendor rate limit, requests per second")
 	flag.IntVar(&o.burst, "burst", 20, "vendor burst")
 	flag.StringVar(&o.project, "project", ".", "folder of the module to measure as tempreport: another checkout compares versions")
-	flag.StringVar(&o.yardstick, "yardstick", "../shared/yardstick/naive-go", "folder of the yardstick bot's module; empty to measure only this bot")
+	flag.StringVar(&o.yardstick, "yardstick", "./loadtest/naivebot", "package of the yardstick bot (the floor, not a model); empty to measure only this bot")
 	flag.Float64Var(&o.ackRatio, "ack-ratio", 1.1, "target: ack p99 at most this times the yardstick's")
 	flag.Float64Var(&o.rssRatio, "rss-ratio", 1.25, "target: peak RSS at most this times the yardstick's")
 	flag.BoolVar(&o.strict, "strict", false, "also exit non-zero when a ratio target is missed")
