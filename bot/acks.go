@@ -102,24 +102,41 @@ const (
 	forgetEachVisit = 64
 )
 
-// seenEnvelopes remembers recently acked envelopes, oldest first, by the
-// time the loop read them. Only the event loop uses it.
+// seenEnvelopes remembers recently read envelopes, oldest first, by the
+// time the loop read them, with what their first ack carried. It is safe
+// for concurrent use: the loop remembers, the settler and the answers ack.
 type seenEnvelopes struct {
-	byID  map[string]*pendingAck
-	order []*pendingAck
+	mu    sync.Mutex
+	byID  map[string]*seenEnvelope
+	order []*seenEnvelope
+}
+
+type seenEnvelope struct {
+	pendingAck
+	acked bool // the first ack is queued: payload is what it carried
 }
 
 func newSeenEnvelopes() *seenEnvelopes {
-	return &seenEnvelopes{byID: map[string]*pendingAck{}}
+	return &seenEnvelopes{byID: map[string]*seenEnvelope{}}
 }
 
+// remember notes an envelope the loop has just read, not acked yet.
 func (s *seenEnvelopes) remember(p pendingAck) {
-	if p.envelopeID == "" {
-		return
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.forget(p.read)
-	s.byID[p.envelopeID] = &p
-	s.order = append(s.order, &p)
+	e := &seenEnvelope{pendingAck: p}
+	s.byID[p.envelopeID] = e
+	s.order = append(s.order, e)
+}
+
+// acked records the first ack of a remembered envelope.
+func (s *seenEnvelopes) acked(p pendingAck) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.byID[p.envelopeID]; e != nil && !e.acked {
+		e.acked, e.kind, e.user, e.recordNo, e.payload = true, p.kind, p.user, p.recordNo, p.payload
+	}
 }
 
 // forget drops a few entries that are too old or over the cap: a bounded
@@ -139,20 +156,34 @@ func (s *seenEnvelopes) forget(now time.Time) {
 
 // lookup returns what was acked for an envelope.
 func (s *seenEnvelopes) lookup(envelopeID string) (pendingAck, bool) {
-	p, ok := s.byID[envelopeID]
-	if !ok || time.Since(p.read) >= rememberFor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byID[envelopeID]
+	if !ok || !e.acked || time.Since(e.read) >= rememberFor {
 		return pendingAck{}, false
 	}
-	return *p, true
+	return e.pendingAck, true
 }
 
 // ackAgain acks a redelivered envelope with the payload of its first ack,
-// which may be the one Slack lost; false if the envelope is new.
-func (s *seenEnvelopes) ackAgain(envelopeID string, read time.Time, acks *acker) bool {
-	p, ok := s.lookup(envelopeID)
+// which may be the one Slack lost. pending means the envelope was read but
+// its first ack is not queued yet: that ack will do for both. Both are
+// false if the envelope is new.
+func (s *seenEnvelopes) ackAgain(envelopeID string, read time.Time, acks *acker) (again, pending bool) {
+	s.mu.Lock()
+	e, ok := s.byID[envelopeID]
+	if ok && read.Sub(e.read) >= rememberFor {
+		ok = false
+	}
+	var p pendingAck
 	if ok {
+		p, pending = e.pendingAck, !e.acked
+	}
+	s.mu.Unlock()
+	if ok && !pending {
 		p.read = read
 		acks.push(p)
+		return true, false
 	}
-	return ok
+	return false, pending
 }

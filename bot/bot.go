@@ -49,6 +49,9 @@ type Config struct {
 	Logger         *slog.Logger  // default slog.Default()
 	// Observer is told what the bot did, for metrics. Default: nobody.
 	Observer Observer
+	// Ledger holds the redelivery memory shared between replicas and each
+	// person's turns. Default: [NewLocalLedger] with UserRate and UserBurst.
+	Ledger Ledger
 	// Hint tells the operator, for the audit log, what to fix about an
 	// error; "" when there is nothing to fix. Default: no hints.
 	Hint func(error) string
@@ -98,11 +101,11 @@ type Bot struct {
 	sm           *socketmode.Client
 	access       *access
 	respond      *responder
-	turns        *personalLimits
 	acks         *acker
+	settler      *settler
 
-	// Only the event loop touches these.
-	seen     *seenEnvelopes
+	seen *seenEnvelopes
+	// Only the event loop touches this.
 	draining bool
 
 	health   atomic.Pointer[health]
@@ -144,6 +147,9 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
+	if cfg.Ledger == nil {
+		cfg.Ledger = NewLocalLedger(cfg.UserRate, cfg.UserBurst)
+	}
 	if cfg.Hint == nil {
 		cfg.Hint = func(error) string { return "" }
 	}
@@ -162,8 +168,8 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		progressJSON: w.progressTemplate(),
 		sm:           sm,
 		respond:      &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
-		turns:        newPersonalLimits(cfg.UserRate, cfg.UserBurst),
 		acks:         newAcker(sm, cfg.Logger, cfg.Observer),
+		settler:      newSettler(),
 		seen:         newSeenEnvelopes(),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)
@@ -215,8 +221,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	bg.Go(func() { runErr <- b.sm.RunContext(sock) })
 	bg.Go(func() { b.refreshGroupsEvery(sock) })
 	acking, stopAcking := context.WithCancel(context.WithoutCancel(ctx))
-	var acker sync.WaitGroup
+	settling, stopSettling := context.WithCancel(context.WithoutCancel(ctx))
+	var acker, settler sync.WaitGroup
 	acker.Go(func() { b.acks.run(acking) })
+	settler.Go(func() { b.runSettler(settling, work) })
 	b.log.Info("bot started", "command", b.cfg.Command, "allowed_users", len(b.cfg.AllowedUsers), "allowed_groups", len(b.cfg.AllowedGroups))
 
 	var exitErr error
@@ -263,6 +271,8 @@ drain:
 			break drain
 		}
 	}
+	stopSettling()
+	settler.Wait()
 	stopAcking()
 	acker.Wait()
 	stopSocket()

@@ -44,7 +44,9 @@ func (b *Bot) answer(j *job, res result) {
 	// Given back before the answer leaves: a person who has read it may
 	// ask again at once.
 	if j.tookTurn && outcome.refundable() {
-		b.turns.giveBack(j.user)
+		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+		b.cfg.Ledger.GiveBack(ctx, j.user)
+		cancel()
 	}
 	delivery := deliveryNone
 	var postErr error
@@ -93,7 +95,8 @@ func (b *Bot) ack(j *job, payload any) {
 		payload = nil // no "payload":null on the wire
 	}
 	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read}
-	b.seen.remember(a)
+	b.seen.acked(a)
+	b.cfg.Ledger.Acked(j.envelopeID, payload)
 	b.acks.push(a)
 }
 

@@ -55,15 +55,44 @@ func (b *Bot) handle(work context.Context, ev socketmode.Event) {
 		return
 	}
 	defer b.recoverPanic(j)
-	if b.seen.ackAgain(j.envelopeID, j.read, b.acks) {
+	switch again, pending := b.seen.ackAgain(j.envelopeID, j.read, b.acks); {
+	case again:
 		b.log.Info("Slack redelivered an envelope; acked it again, not served twice", "envelope_id", j.envelopeID)
 		return
-	}
-	res, fetch := b.decide(j, ev)
-	if !fetch {
-		b.conclude(j, res)
+	case pending:
+		b.log.Info("Slack redelivered an envelope before its first ack; it will be acked once, not served twice", "envelope_id", j.envelopeID)
 		return
 	}
+	b.seen.remember(pendingAck{envelopeID: j.envelopeID, read: j.read})
+	res, fetch := b.decide(j, ev)
+	b.wg.Add(1)
+	b.settler.push(settling{job: j, res: res, fetch: fetch})
+}
+
+// settle ends what the loop decided, once the ledger has claimed the
+// envelope and, for a fetch, taken a turn: it runs in the settler, in
+// arrival order, and never waits on the network.
+func (b *Bot) settle(work context.Context, x settling, s Settlement) {
+	j := x.job
+	defer b.recoverPanic(j)
+	switch {
+	case s.Taken:
+		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", j.envelopeID)
+		var payload any
+		if len(s.FirstAck) > 0 {
+			payload = s.FirstAck
+		}
+		j.acked = true
+		b.acks.push(pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read})
+		return
+	case !x.fetch:
+		b.conclude(j, x.res)
+		return
+	case s.Wait > 0:
+		b.conclude(j, result{err: &limitError{retryAfter: s.Wait}})
+		return
+	}
+	j.tookTurn = true
 	var note any
 	if j.inAck {
 		note = progressNote(b.progressJSON, j.recordNo)
@@ -78,7 +107,8 @@ func (b *Bot) handle(work context.Context, ev socketmode.Event) {
 }
 
 // decide reads the envelope into j and says how it ends without the vendor,
-// or fetch to ask the vendor. It runs in the loop and never waits.
+// or fetch to ask the vendor if the person has a turn left. It runs in the
+// loop and never waits.
 func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 	var text string
 	switch data := ev.Data.(type) {
@@ -121,10 +151,6 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 	case err != nil:
 		return result{err: err}, false
 	}
-	if wait := b.turns.take(j.user, j.read); wait > 0 {
-		return result{err: &limitError{retryAfter: wait}}, false
-	}
-	j.tookTurn = true
 	return result{}, true
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,7 +49,7 @@ type Client struct {
 	httpClient *http.Client
 	now        func() time.Time
 	newSeq     func() string
-	limiter    *rate.Limiter
+	limiter    Limiter
 	verify     bool
 	linkHosts  []string
 	backoff    time.Duration
@@ -64,7 +65,7 @@ type options struct {
 	httpClient *http.Client
 	now        func() time.Time
 	newSeq     func() string
-	limiter    *rate.Limiter
+	limiter    Limiter
 	noVerify   bool
 	linkHosts  []string
 	userAgent  string
@@ -92,7 +93,37 @@ func WithSeqSource(next func() string) Option { return func(o *options) { o.newS
 // before it is sent. A turn that would come after the call's deadline fails
 // the call at once with a [*RateLimitError]. Share one limiter among clients
 // to share the budget. Default: no limit.
-func WithRateLimiter(l *rate.Limiter) Option { return func(o *options) { o.limiter = l } }
+func WithRateLimiter(l *rate.Limiter) Option { return WithLimiter(localLimiter{l}) }
+
+// WithLimiter is [WithRateLimiter] for a limiter of any kind, such as one
+// that several processes share.
+func WithLimiter(l Limiter) Option { return func(o *options) { o.limiter = l } }
+
+// Limiter hands out turns to send a request, first come first served.
+type Limiter interface {
+	// Reserve takes the next turn and says how long until it comes, unless
+	// it would come more than maxWait from now: then it takes nothing and
+	// returns ok false with the delay it would have had. cancel gives a turn
+	// not used back, where the limiter can. Reserve must not block for long.
+	Reserve(ctx context.Context, maxWait time.Duration) (delay time.Duration, cancel func(), ok bool)
+}
+
+// localLimiter is a [Limiter] in this process's memory.
+type localLimiter struct{ l *rate.Limiter }
+
+func (l localLimiter) Reserve(_ context.Context, maxWait time.Duration) (time.Duration, func(), bool) {
+	r := l.l.Reserve()
+	delay := r.Delay()
+	if delay > 0 && delay > maxWait {
+		r.Cancel()
+		return delay, nil, false
+	}
+	return delay, r.Cancel, true
+}
+
+// NewLocalLimiter is a [Limiter] of this process alone: rate turns a second,
+// burst at once, as [rate.NewLimiter].
+func NewLocalLimiter(r rate.Limit, burst int) Limiter { return localLimiter{rate.NewLimiter(r, burst)} }
 
 // WithLinkHosts sets the hosts a report link may be on (default
 // [DefaultLinkHost]). A pattern is a host name, or "*.example.com" for any
@@ -437,15 +468,17 @@ func (c *Client) wait(ctx context.Context) error {
 	if c.limiter == nil {
 		return nil
 	}
-	r := c.limiter.Reserve()
-	delay := r.Delay()
-	if delay == 0 {
+	maxWait := time.Duration(math.MaxInt64)
+	if deadline, ok := ctx.Deadline(); ok {
+		maxWait = time.Until(deadline)
+	}
+	delay, cancel, ok := c.limiter.Reserve(ctx, maxWait)
+	if !ok {
+		return &RateLimitError{RetryAfter: delay}
+	}
+	if delay <= 0 {
 		c.observer.Waited(0)
 		return nil
-	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
-		r.Cancel()
-		return &RateLimitError{RetryAfter: delay}
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
@@ -454,7 +487,9 @@ func (c *Client) wait(ctx context.Context) error {
 		c.observer.Waited(delay)
 		return nil
 	case <-ctx.Done():
-		r.Cancel()
+		if cancel != nil {
+			cancel()
+		}
 		return fmt.Errorf("yibeidiao: waiting for a rate-limit turn: %w", ctx.Err())
 	}
 }

@@ -1,0 +1,259 @@
+package replicas
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/yibeidiao"
+)
+
+// gcra is the one rule behind both limits, as Lua: a bucket of burst turns
+// refilled one per interval is the theoretical arrival time (TAT) of its
+// next turn. A turn taken moves the TAT one interval on; it comes at once
+// while the TAT is less than burst intervals ahead of now, otherwise after
+// the difference. A turn that would come more than max_wait from now is
+// not taken. Times are microseconds on the Redis server's clock, kept as
+// whole numbers (exact in a double up to 2^53 µs, about 285 years).
+const gcra = `
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+-- take returns the wait for a turn of the bucket at key, taking it only
+-- when the wait is at most max_wait.
+local function take(key, interval, burst, max_wait)
+  local now = now_us()
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local wait = new_tat - now - burst * interval
+  if wait < 0 then wait = 0 end
+  if wait > max_wait then return wait, false end
+  redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+  return wait, true
+end
+`
+
+// reserveScript takes a turn of the vendor budget.
+// KEYS[1] the bucket; ARGV interval, burst, max_wait.
+// Returns {taken 0|1, wait µs}.
+var reserveScript = redis.NewScript(gcra + `
+local wait, taken = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+return {taken and 1 or 0, string.format('%.0f', wait)}
+`)
+
+// claimScript claims an envelope and, if asked and the envelope is new,
+// takes a turn from the person's bucket.
+// KEYS[1] the envelope, KEYS[2] the person's bucket;
+// ARGV envelope TTL (s), interval, burst, turn 0|1.
+// Returns {claimed 0|1, first ack payload or "", wait µs}.
+var claimScript = redis.NewScript(gcra + `
+if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1]) then
+  return {0, redis.call('GET', KEYS[1]) or '', '0'}
+end
+if ARGV[4] ~= '1' then return {1, '', '0'} end
+local wait = take(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]), 0)
+return {1, '', string.format('%.0f', wait)}
+`)
+
+// giveBackScript returns a turn to a person's bucket, never more than full.
+// KEYS[1] the bucket; ARGV interval.
+var giveBackScript = redis.NewScript(gcra + `
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then return 0 end
+local now = now_us()
+tat = tat - tonumber(ARGV[1])
+if tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+end
+return 1
+`)
+
+// interval is the time between two turns at r a second.
+func interval(r rate.Limit) int64 {
+	if r <= 0 {
+		return math.MaxInt32
+	}
+	return max(1, int64(float64(time.Second/time.Microsecond)/float64(r)))
+}
+
+// Limiter is the vendor budget, r requests a second and burst at once,
+// shared by every replica using the store: a [yibeidiao.Limiter] that
+// reserves turns first come first served across processes. While Redis
+// cannot be reached it uses fallback.
+func (s *Store) Limiter(r rate.Limit, burst int, fallback yibeidiao.Limiter) yibeidiao.Limiter {
+	return &limiter{s: s, key: s.prefix + "vendor", interval: interval(r), burst: burst, fallback: fallback}
+}
+
+type limiter struct {
+	s        *Store
+	key      string
+	interval int64
+	burst    int
+	fallback yibeidiao.Limiter
+}
+
+// Reserve takes a turn in Redis. A turn taken there cannot be given back
+// (later turns may already be reserved behind it), so cancel is nil.
+func (l *limiter) Reserve(ctx context.Context, maxWait time.Duration) (time.Duration, func(), bool) {
+	if !l.s.Up() {
+		return l.fallback.Reserve(ctx, maxWait)
+	}
+	cmds, err := l.s.eval(ctx, reserveScript, [][]string{{l.key}}, [][]any{{l.interval, l.burst, micros(max(0, maxWait))}})
+	var reply []any
+	if err == nil {
+		reply, err = cmds[0].Slice()
+	}
+	if err != nil {
+		l.s.failed("taking a vendor turn", err)
+		return l.fallback.Reserve(ctx, maxWait)
+	}
+	wait := time.Duration(toInt(reply[1])) * time.Microsecond
+	return wait, nil, toInt(reply[0]) == 1
+}
+
+// Ledger is the redelivery memory and each person's turns, r a second and
+// burst at once, shared by every replica using the store. While Redis
+// cannot be reached it uses fallback.
+func (s *Store) Ledger(r rate.Limit, burst int, fallback bot.Ledger) bot.Ledger {
+	return &ledger{s: s, interval: interval(r), burst: burst, fallback: fallback}
+}
+
+type ledger struct {
+	s        *Store
+	interval int64
+	burst    int
+	fallback bot.Ledger
+}
+
+func (l *ledger) envelopeKey(id string) string { return l.s.prefix + "envelope:" + id }
+func (l *ledger) turnsKey(user string) string  { return l.s.prefix + "turns:" + user }
+
+// Settle claims a batch in one round trip: one script call per envelope,
+// pipelined, run by Redis in order.
+func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlement {
+	if !l.s.Up() || len(claims) == 0 {
+		return l.fallback.Settle(ctx, claims)
+	}
+	keys, args := make([][]string, len(claims)), make([][]any, len(claims))
+	ttl := int64(envelopeTTL / time.Second)
+	for i, c := range claims {
+		turn := 0
+		if c.Turn {
+			turn = 1
+		}
+		keys[i] = []string{l.envelopeKey(c.EnvelopeID), l.turnsKey(c.User)}
+		args[i] = []any{ttl, l.interval, l.burst, turn}
+	}
+	cmds, err := l.s.eval(ctx, claimScript, keys, args)
+	out := make([]bot.Settlement, len(claims))
+	for i := 0; err == nil && i < len(cmds); i++ {
+		var reply []any
+		if reply, err = cmds[i].Slice(); err == nil {
+			first, _ := reply[1].(string)
+			out[i] = bot.Settlement{Taken: toInt(reply[0]) == 0, FirstAck: json.RawMessage(first),
+				Wait: time.Duration(toInt(reply[2])) * time.Microsecond}
+		}
+	}
+	if err != nil {
+		l.s.failed("settling envelopes", err)
+		return l.fallback.Settle(ctx, claims)
+	}
+	return out
+}
+
+// Acked queues the payload to be written beside the claim; it never blocks.
+// When the queue is full the payload is dropped: a redelivery on another
+// replica is then acked without it.
+func (l *ledger) Acked(envelopeID string, payload any) {
+	if payload == nil || !l.s.Up() {
+		return
+	}
+	select {
+	case l.s.acked <- ackedPayload{key: l.envelopeKey(envelopeID), payload: payload}:
+	default:
+		l.s.log.Debug("too many first acks waiting to be written to Redis; one is not shared", "envelope_id", envelopeID)
+	}
+}
+
+// GiveBack returns a person's turn in Redis, or in the fallback while
+// Redis is down (a turn taken in one and given back in the other is a
+// small, bounded error during an outage).
+func (l *ledger) GiveBack(ctx context.Context, user string) {
+	if !l.s.Up() {
+		l.fallback.GiveBack(ctx, user)
+		return
+	}
+	if _, err := l.s.eval(ctx, giveBackScript, [][]string{{l.turnsKey(user)}}, [][]any{{l.interval}}); err != nil {
+		l.s.failed("giving a turn back", err)
+	}
+}
+
+type ackedPayload struct {
+	key     string
+	payload any
+}
+
+// writeAcked writes first-ack payloads beside their claims, pipelining
+// whatever has queued up, until the store is closed.
+func (s *Store) writeAcked() {
+	var batch []ackedPayload
+	for {
+		select {
+		case a := <-s.acked:
+			batch = append(batch[:0], a)
+		case <-s.stop:
+			s.drainAcked(batch[:0])
+			return
+		}
+		s.drainAcked(batch)
+	}
+}
+
+func (s *Store) drainAcked(batch []ackedPayload) {
+	for more := true; more; {
+		select {
+		case a := <-s.acked:
+			batch = append(batch, a)
+		default:
+			more = false
+		}
+	}
+	if len(batch) == 0 || !s.Up() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	for _, a := range batch {
+		data, err := json.Marshal(a.payload)
+		if err != nil {
+			continue
+		}
+		pipe.SetArgs(ctx, a.key, data, redis.SetArgs{Mode: "XX", KeepTTL: true})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		s.failed("sharing first acks", err)
+	}
+}
+
+func toInt(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case string:
+		i, _ := strconv.ParseInt(n, 10, 64)
+		return i
+	}
+	return 0
+}

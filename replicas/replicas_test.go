@@ -1,0 +1,155 @@
+package replicas
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/yibeidiao"
+)
+
+func open(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, "test:", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// never is a fallback that fails the test if it is used.
+type never struct{ t *testing.T }
+
+func (n never) Reserve(context.Context, time.Duration) (time.Duration, func(), bool) {
+	n.t.Error("the fallback limiter was used while Redis was up")
+	return 0, nil, true
+}
+
+func TestLimiterSharesOneBudget(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	a, b := open(t, "redis://"+mr.Addr()), open(t, "redis://"+mr.Addr())
+	la := a.Limiter(1, 3, never{t})
+	lb := b.Limiter(1, 3, never{t})
+	ctx := t.Context()
+	// Three turns at once between the two replicas, then each next one a
+	// second later than the last, whichever replica asks.
+	var waits []time.Duration
+	for i, l := range []yibeidiao.Limiter{la, lb, la, lb, la} {
+		d, _, ok := l.Reserve(ctx, time.Minute)
+		if !ok {
+			t.Fatalf("turn %d refused", i)
+		}
+		waits = append(waits, d)
+	}
+	for i, want := range []time.Duration{0, 0, 0, time.Second, 2 * time.Second} {
+		if d := waits[i]; d < want-50*time.Millisecond || d > want+50*time.Millisecond {
+			t.Errorf("turn %d waits %v, want about %v (all: %v)", i, d, want, waits)
+		}
+	}
+	// A turn that would come after the caller's budget is refused and not
+	// taken: the next caller with time to wait gets the same slot.
+	d, _, ok := lb.Reserve(ctx, time.Second)
+	if ok || d < 2*time.Second {
+		t.Errorf("a turn ~3s away with 1s to wait: wait %v, ok %v; want refused", d, ok)
+	}
+	d, _, ok = la.Reserve(ctx, time.Minute)
+	if !ok || d > 3*time.Second+50*time.Millisecond {
+		t.Errorf("after a refusal, the next turn waits %v (ok %v); want about 3s: the refused one was not taken", d, ok)
+	}
+}
+
+func TestLedgerClaimsOnceAndSharesTurns(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	a, b := open(t, "redis://"+mr.Addr()), open(t, "redis://"+mr.Addr())
+	local := bot.NewLocalLedger(rate.Limit(1.0/60), 2)
+	la, lb := a.Ledger(rate.Limit(1.0/60), 2, local), b.Ledger(rate.Limit(1.0/60), 2, local)
+	ctx := t.Context()
+
+	got := la.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}, {EnvelopeID: "e2", User: "U1", Turn: true}})
+	if got[0].Taken || got[0].Wait != 0 || got[1].Taken || got[1].Wait != 0 {
+		t.Fatalf("two new envelopes within the burst: %+v", got)
+	}
+	la.Acked("e1", map[string]string{"text": "first"})
+	waitFor(t, func() bool { v, _ := mr.Get("test:envelope:e1"); return v != "" })
+
+	// The same envelope on the other replica: taken, with its first ack.
+	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}, {EnvelopeID: "e3", User: "U1", Turn: true}})
+	if !got[0].Taken || string(got[0].FirstAck) != `{"text":"first"}` {
+		t.Errorf("redelivery on the other replica: %+v, want taken with the first ack", got[0])
+	}
+	// The person's third turn on the other replica: their burst of 2 is spent.
+	if got[1].Taken || got[1].Wait < 50*time.Second {
+		t.Errorf("third turn across replicas: %+v, want a wait of about a minute", got[1])
+	}
+	// A turn given back on one replica is a turn on the other.
+	la.GiveBack(ctx, "U1")
+	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e4", User: "U1", Turn: true}})
+	if got[0].Wait != 0 {
+		t.Errorf("after a turn given back: wait %v, want a turn", got[0].Wait)
+	}
+	if ttl := mr.TTL("test:envelope:e1"); ttl <= 9*time.Minute || ttl > 10*time.Minute {
+		t.Errorf("an envelope is remembered for %v, want 10m", ttl)
+	}
+}
+
+func TestFallsBackWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	s := open(t, "redis://"+mr.Addr())
+	l := s.Ledger(rate.Limit(1.0/60), 1, bot.NewLocalLedger(rate.Limit(1.0/60), 1))
+	mr.Close()
+	start := time.Now()
+	got := l.Settle(t.Context(), []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}})
+	if got[0].Taken || got[0].Wait != 0 {
+		t.Errorf("with Redis down, a new envelope: %+v; want served from local memory", got[0])
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("a settlement with Redis down took %v", took)
+	}
+	if s.Up() {
+		t.Error("Up() is true with Redis down")
+	}
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.Up)
+}
+
+func TestOpenRefusesWrongPasswordWithoutPrintingIt(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	mr.RequireAuth("right")
+	_, err := Open(t.Context(), "redis://:WRONGSECRET42@"+mr.Addr(), "test:", slog.New(slog.DiscardHandler))
+	if !errors.Is(err, ErrRefused) {
+		t.Fatalf("wrong password: %v, want ErrRefused", err)
+	}
+	if strings.Contains(err.Error(), "WRONGSECRET42") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	for _, url := range []string{"redis://u:WRONGSECRET42@h:x/0", "http://u:WRONGSECRET42@h", "redis://u:WRONGSECRET42@h/db", "redis://u:WRONGSECRET42@%zz"} {
+		if _, err := ParseURL(url); err == nil || strings.Contains(err.Error(), "WRONGSECRET42") {
+			t.Errorf("ParseURL(%q) = %v; want an error without the password", url, err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
