@@ -15,6 +15,7 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/internal/cleantext"
+	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -119,6 +120,18 @@ func (c *checker) steps() []step {
 				line += "   (put your proxy's user and password back in)"
 			}
 			return "the vendor answers over https too: use it, so that nobody on the way can read or change its answers:\n    " + line, nil
+		}})
+	}
+	if c.cfg.redisURL != "" {
+		steps = append(steps, step{name: "Redis shared by the replicas (PING at " + redactURL(c.cfg.redisURL) + ")", run: func(ctx context.Context) (string, error) {
+			addr, err := replicas.Ping(ctx, c.cfg.redisURL)
+			if err != nil {
+				if h := hint(err); h != "" {
+					return "", problem(err)
+				}
+				return "", fmt.Errorf("could not reach Redis at %s: check REDIS_URL's host and port, and the network between this machine and Redis\n    (%w)", addr, err)
+			}
+			return "Redis answers at " + addr + "; replicas will share one vendor budget, each person's limit and the redelivery memory", nil
 		}})
 	}
 	for _, g := range c.cfg.allowedGroups {

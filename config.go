@@ -14,7 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -41,6 +44,7 @@ type config struct {
 	commandTimeout    time.Duration
 	language          string
 	healthAddr        string
+	redisURL          string // "": one replica, everything in memory
 	logLevel          slog.Level
 	logFormat         string
 }
@@ -68,6 +72,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		vendorKey:     get("YIBEIDIAO_KEY"),
 		vendorToken:   get("YIBEIDIAO_TOKEN"),
 		healthAddr:    get("HEALTH_ADDR"),
+		redisURL:      get("REDIS_URL"),
 	}
 
 	token := func(name, value, prefix, where string) {
@@ -153,6 +158,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.healthAddr != "" && !validListenAddr(c.healthAddr) {
 		bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %q (with docker --env-file, put no comment on the same line)", c.healthAddr)
 	}
+	if c.redisURL != "" {
+		if _, err := replicas.ParseURL(c.redisURL); err != nil {
+			bad("REDIS_URL", "must be redis://[user:password@]host[:port][/db] or rediss://… for TLS (the value is not shown: it may hold a password)")
+		}
+	}
 	if err := c.logLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
 		bad("LOG_LEVEL", "must be debug, info, warn or error, not %q", get("LOG_LEVEL"))
 	}
@@ -165,6 +175,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	return c, nil
 }
+
+// userRate is USER_RATE_PER_MINUTE as the bot takes it.
+func (c config) userRate() rate.Limit { return rate.Limit(c.userRatePerMinute / 60) }
 
 func absoluteURL(v, def, name string, bad func(string, string, ...any)) string {
 	v = cmp.Or(v, def)

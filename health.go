@@ -24,20 +24,27 @@ type healthBody struct {
 	Connected bool   `json:"connected"`
 	Status    string `json:"status"`
 	// Access says whether every allowed user group vouches for its members.
-	Access  string `json:"access"`
+	Access string `json:"access"`
+	// Redis says whether limits and redeliveries are shared; absent without REDIS_URL.
+	Redis   string `json:"redis,omitempty"`
 	Version string `json:"version"`
 }
 
-// opsHandler serves the operator's endpoints: GET /healthz, 200 while the
-// Slack socket is up and 503 with the reason otherwise, and GET /metrics.
-// Unreadable user groups do not make the bot unhealthy (restarting it
-// would not help), but /healthz's body says so.
-func opsHandler(h healthReporter, metrics http.Handler) http.Handler {
+// opsHandler serves the operator's endpoints: GET /livez, 200 while the
+// process serves (liveness); GET /healthz, 200 while the Slack socket is up
+// and 503 with the reason otherwise (readiness); and GET /metrics.
+// Unreadable user groups and an unreachable Redis do not make the bot
+// unready (restarting it would not help), but /healthz's body says so.
+// redis reports the shared store's state; nil without REDIS_URL.
+func opsHandler(h healthReporter, redis func() string, metrics http.Handler) http.Handler {
 	version, commit := buildVersion()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		health := h.Health()
 		body := healthBody{Connected: health.Connected, Status: health.Status, Access: "ok", Version: version + " (" + commit + ")"}
+		if redis != nil {
+			body.Redis = redis()
+		}
 		if len(health.StaleGroups) > 0 {
 			body.Access = "user groups " + strings.Join(health.StaleGroups, ", ") + " cannot be read: their members are denied until they can"
 		}
@@ -47,6 +54,10 @@ func opsHandler(h healthReporter, metrics http.Handler) http.Handler {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		_ = json.NewEncoder(w).Encode(body)
+	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", metrics)
 	return mux

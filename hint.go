@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -27,6 +28,8 @@ func hint(err error) string {
 		redirect  *yibeidiao.RedirectError
 	)
 	switch {
+	case errors.Is(err, replicas.ErrRefused):
+		return "Redis refused the user, password or database number in REDIS_URL: check them against the Redis server's settings"
 	case errors.As(err, &wrong):
 		return "Slack sent " + wrong.Got + ": set SLASH_COMMAND to the command in the app's settings (now " + wrong.Want + ")"
 	case errors.As(err, &untrusted):

@@ -90,7 +90,7 @@ func readableDuration(_ []string, a slog.Attr) slog.Attr {
 // need them).
 func (c config) secrets() []string {
 	s := []string{c.slackAppToken, c.slackBotToken, c.vendorToken}
-	for _, raw := range []string{c.vendorBaseURL, c.slackAPIURL} {
+	for _, raw := range []string{c.vendorBaseURL, c.slackAPIURL, c.redisURL} {
 		if u, err := url.Parse(raw); err == nil && u.User != nil {
 			p, _ := u.User.Password()
 			s = append(s, u.User.String(), u.User.Username(), p)

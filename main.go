@@ -13,12 +13,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/joho/godotenv"
 	"golang.org/x/time/rate"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -84,12 +86,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // newVendor makes the vendor client the configuration describes; more
 // options override it.
-func newVendor(cfg config, limiter *rate.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
+func newVendor(cfg config, limiter yibeidiao.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
 	version, _ := buildVersion()
 	opts := []yibeidiao.Option{
 		yibeidiao.WithBaseURL(cfg.vendorBaseURL),
 		yibeidiao.WithHTTPClient(&http.Client{Timeout: cfg.vendorTimeout}),
-		yibeidiao.WithRateLimiter(limiter),
+		yibeidiao.WithLimiter(limiter),
 		yibeidiao.WithLinkHosts(cfg.linkHosts...),
 		yibeidiao.WithUserAgent("tempreport/" + version),
 	}
@@ -110,7 +112,7 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 		AllowedGroups:  cfg.allowedGroups,
 		GroupRefresh:   cfg.groupRefresh,
 		GroupMaxStale:  cfg.groupMaxStale,
-		UserRate:       rate.Limit(cfg.userRatePerMinute / 60),
+		UserRate:       cfg.userRate(),
 		UserBurst:      cfg.userBurst,
 		CommandTimeout: cfg.commandTimeout,
 		Language:       cfg.language,
@@ -119,29 +121,61 @@ func botConfig(cfg config, log *slog.Logger) bot.Config {
 	}
 }
 
+// redisPrefix keeps one Slack app's keys apart from another's in a shared
+// Redis: "tempreport:" and the app ID, which is the app-level token's third
+// part (xapp-1-A0123456789-…); the token's secret part is not used.
+func redisPrefix(appToken string) string {
+	parts := strings.SplitN(appToken, "-", 4)
+	if len(parts) == 4 && parts[2] != "" {
+		return "tempreport:" + parts[2] + ":"
+	}
+	return "tempreport:"
+}
+
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	version, commit := buildVersion()
 	log.Info("starting", "version", version, "commit", commit, "slack_api", redactURL(cfg.slackAPIURL), "vendor", redactURL(cfg.vendorBaseURL),
 		"link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS, "vendor_burst", cfg.vendorBurst,
 		"user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout,
-		"command_timeout", cfg.commandTimeout, "language", cfg.language, "health_addr", cfg.healthAddr)
+		"command_timeout", cfg.commandTimeout, "language", cfg.language, "health_addr", cfg.healthAddr,
+		"redis", redactURL(cfg.redisURL))
 	if !cfg.verifyResponse {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
 	m := newMetrics()
-	vendor, err := newVendor(cfg, rate.NewLimiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst), yibeidiao.WithObserver(m))
+	limiter := yibeidiao.NewLocalLimiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst)
+	ledger := bot.NewLocalLedger(cfg.userRate(), cfg.userBurst)
+	var redisState func() string
+	if cfg.redisURL != "" {
+		store, err := replicas.Open(ctx, cfg.redisURL, redisPrefix(cfg.slackAppToken), log)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w\n%s", err, hint(err))
+		}
+		defer store.Close()
+		limiter = store.Limiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst, limiter)
+		ledger = store.Ledger(cfg.userRate(), cfg.userBurst, ledger)
+		m.watchRedis(store.Up)
+		redisState = func() string {
+			if store.Up() {
+				return "ok: limits and redeliveries are shared"
+			}
+			return "unreachable: this replica counts its own limits and redeliveries until Redis is back"
+		}
+	}
+	vendor, err := newVendor(cfg, limiter, yibeidiao.WithObserver(m))
 	if err != nil {
 		return err
 	}
 	bc := botConfig(cfg, log)
 	bc.Observer = m
+	bc.Ledger = ledger
 	b, err := bot.New(vendor, bc)
 	if err != nil {
 		return err
 	}
 	m.watch(b)
 	if cfg.healthAddr != "" {
-		stopHealth, err := serveHealth(cfg.healthAddr, opsHandler(b, m.handler()), log)
+		stopHealth, err := serveHealth(cfg.healthAddr, opsHandler(b, redisState, m.handler()), log)
 		if err != nil {
 			return err
 		}

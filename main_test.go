@@ -597,7 +597,7 @@ func TestHealthEndpoint(t *testing.T) {
 		{stubHealth{Connected: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
 	} {
 		rec := httptest.NewRecorder()
-		opsHandler(tt.health, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		opsHandler(tt.health, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		var body healthBody
 		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Connected ||
 			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {

@@ -84,6 +84,19 @@ func (m *metrics) watch(b *bot.Bot) {
 	)
 }
 
+// watchRedis adds tempreport_redis_up, read off the shared store.
+func (m *metrics) watchRedis(up func() bool) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tempreport_redis_up",
+		Help: "1 while Redis (REDIS_URL) answers, else 0: each replica then counts its own limits and redeliveries.",
+	}, func() float64 {
+		if up() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }

@@ -119,6 +119,27 @@ func ParseURL(url string) (*redis.Options, error) {
 	return opts, nil
 }
 
+// Ping connects to the Redis that url names and asks it for PONG, for
+// -check: its errors are [Open]'s, and a Redis that cannot be reached is an
+// error here. It returns the address it tried.
+func Ping(ctx context.Context, url string) (addr string, err error) {
+	opts, err := ParseURL(url)
+	if err != nil {
+		return "", err
+	}
+	opts.MaxRetries = -1
+	opts.DisableIdentity = true
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		if refused(err) {
+			return opts.Addr, fmt.Errorf("%w: %s", ErrRefused, redisWords(err))
+		}
+		return opts.Addr, fmt.Errorf("replicas: %s: %s", opts.Addr, redisWords(err))
+	}
+	return opts.Addr, nil
+}
+
 // refused tells a Redis that refuses the settings from one that cannot be
 // reached.
 func refused(err error) bool {
