@@ -42,6 +42,16 @@ const (
 	pendingAcked = 4096             // first-ack payloads waiting to be written
 )
 
+func init() {
+	// go-redis logs dial failures itself, to stderr, past the program's
+	// logger and its scrubber; the store says what matters once instead.
+	redis.SetLogger(quiet{})
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 // ErrRefused means Redis answered but refused the configuration: a wrong
 // user or password, or a database number it does not have. It is not an
 // outage; [Open] returns it wrapped, with Redis's own words.
@@ -78,6 +88,7 @@ func Open(ctx context.Context, url, prefix string, log *slog.Logger) (*Store, er
 	opts.ReadTimeout = callTimeout
 	opts.WriteTimeout = callTimeout
 	opts.MaxRetries = -1 // a failed call falls back at once; the next one tries again
+	opts.DialerRetries = 1
 	opts.PoolSize = 8
 	opts.DisableIdentity = true
 	opts.ContextTimeoutEnabled = true
@@ -128,6 +139,7 @@ func Ping(ctx context.Context, url string) (addr string, err error) {
 		return "", err
 	}
 	opts.MaxRetries = -1
+	opts.DialerRetries = 1
 	opts.DisableIdentity = true
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()

@@ -19,7 +19,8 @@ type Envelope struct {
 	SentAt      time.Time
 	ResponseURL string // empty for events
 
-	payload any // kept for a redelivery
+	payload any     // kept for a redelivery
+	socket  *socket // the socket its first try went to
 	mu      sync.Mutex
 	acks    []Ack
 	acked   chan struct{}
@@ -92,13 +93,33 @@ func (s *Server) SendCommands(ctx context.Context, cmds []Command) ([]*Envelope,
 		}
 		envs[i], frames[i] = e, frame
 	}
-	c, err := s.current(ctx)
-	if err != nil {
-		return nil, err
+	// Frames for one socket go out back to back; with spreading, each
+	// envelope goes to the next socket in turn.
+	for i := 0; i < len(frames); {
+		c, err := s.pick(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		n := 1
+		if !s.spreading() {
+			n = len(frames) - i
+		}
+		k := i
+		for _, e := range envs[i : i+n] {
+			e.socket = c
+		}
+		if err := c.writeFrames(frames[i:i+n], func() { envs[k].stampSent(); k++ }); err != nil {
+			return envs, err
+		}
+		i += n
 	}
-	i := 0
-	err = c.writeFrames(frames, func() { envs[i].stampSent(); i++ })
-	return envs, err
+	return envs, nil
+}
+
+func (s *Server) spreading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.spread
 }
 
 // Click is a press of a Block Kit button in a message the bot posted.
@@ -169,15 +190,17 @@ func (s *Server) send(ctx context.Context, e *Envelope, payload any) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.current(ctx)
+	c, err := s.pick(ctx, nil)
 	if err != nil {
 		return err
 	}
+	e.socket = c
 	return c.writeFrames([][]byte{frame}, e.stampSent)
 }
 
 // Redeliver sends an envelope again, as Slack does when it thinks the ack
-// was lost: the same envelope_id and payload, with retry_attempt 1.
+// was lost: the same envelope_id and payload, with retry_attempt 1. With
+// [Server.SpreadEnvelopes], it goes to another socket than the first try.
 func (s *Server) Redeliver(ctx context.Context, e *Envelope) error {
 	frame, err := json.Marshal(map[string]any{
 		"envelope_id": e.ID, "type": e.Type, "payload": e.payload,
@@ -186,7 +209,7 @@ func (s *Server) Redeliver(ctx context.Context, e *Envelope) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.current(ctx)
+	c, err := s.pick(ctx, e.socket)
 	if err != nil {
 		return err
 	}

@@ -33,8 +33,10 @@ type Server struct {
 	done     chan struct{}
 
 	mu          sync.Mutex
-	conn        *socket       // the newest open socket, nil when none
-	connChanged chan struct{} // closed and replaced whenever conn changes
+	conns       []*socket     // open sockets, oldest first: the bot's replicas
+	connChanged chan struct{} // closed and replaced whenever conns changes
+	spread      bool          // envelopes go round the open sockets, not to the newest
+	turn        int           // the socket the next spread envelope goes to
 	opens       int
 	openFault   openFault
 	openFails   int // how many more opens fail with openFault; negative: all
@@ -86,8 +88,8 @@ func NewServer() *Server {
 func (s *Server) Close() {
 	close(s.done)
 	s.mu.Lock()
-	if s.conn != nil {
-		s.conn.close()
+	for _, c := range s.conns {
+		c.close()
 	}
 	s.mu.Unlock()
 	s.srv.CloseClientConnections()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,17 +64,20 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Sscanf(r.URL.Query().Get("ticket"), "%d-", &ticket)
 	c := &socket{ticket: ticket, ws: ws, closed: make(chan struct{})}
 	defer c.close()
+	s.mu.Lock()
+	open := len(s.conns) + 1
+	s.mu.Unlock()
 	hello := map[string]any{
 		"type":            "hello",
-		"num_connections": 1,
+		"num_connections": open,
 		"debug_info":      map[string]any{"host": "slacktest", "approximate_connection_time": 18060},
 		"connection_info": map[string]any{"app_id": "A0FAKEAPP"},
 	}
 	if c.write(hello) != nil {
 		return
 	}
-	s.setConn(nil, c)
-	defer s.setConn(c, nil)
+	s.addConn(c)
+	defer s.dropConn(c)
 
 	go s.ping(c)
 	for {
@@ -93,17 +97,86 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// setConn replaces old with c as the current socket (only if old is still
-// current) and wakes whoever waits for a change.
-func (s *Server) setConn(old, c *socket) {
+// addConn adds an open socket and wakes whoever waits for a change.
+func (s *Server) addConn(c *socket) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conn != old && old != nil {
-		return
-	}
-	s.conn = c
+	s.conns = append(s.conns, c)
+	s.connsChanged()
+}
+
+// dropConn forgets a closed socket.
+func (s *Server) dropConn(c *socket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns = slices.DeleteFunc(s.conns, func(o *socket) bool { return o == c })
+	s.connsChanged()
+}
+
+func (s *Server) connsChanged() {
 	close(s.connChanged)
 	s.connChanged = make(chan struct{})
+}
+
+// newest is the socket opened last, nil when none is open.
+func (s *Server) newest() *socket {
+	if len(s.conns) == 0 {
+		return nil
+	}
+	return s.conns[len(s.conns)-1]
+}
+
+// SpreadEnvelopes makes envelopes go round the open sockets, one each in
+// turn, as Slack spreads an app's envelopes over its replicas; a
+// redelivery then goes to another socket than the first try when there is
+// one. Without it, every envelope goes to the newest socket.
+func (s *Server) SpreadEnvelopes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spread = true
+}
+
+// WaitSockets waits until n sockets are open at once.
+func (s *Server) WaitSockets(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		open, changed := len(s.conns), s.connChanged
+		s.mu.Unlock()
+		if open >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d sockets open: %w", open, n, ctx.Err())
+		case <-s.done:
+			return ErrClosed
+		}
+	}
+}
+
+// pick is the socket the next envelope goes to, waiting for one to open;
+// not, if possible, avoid.
+func (s *Server) pick(ctx context.Context, avoid *socket) (*socket, error) {
+	if _, err := s.current(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.spread || len(s.conns) == 0 {
+		if c := s.newest(); c != nil {
+			return c, nil
+		}
+		return nil, ErrClosed
+	}
+	for range len(s.conns) {
+		c := s.conns[s.turn%len(s.conns)]
+		s.turn++
+		if c != avoid || len(s.conns) == 1 {
+			return c, nil
+		}
+	}
+	return s.conns[0], nil
 }
 
 func (s *Server) ping(c *socket) {
@@ -131,7 +204,7 @@ func (s *Server) current(ctx context.Context) (*socket, error) {
 func (s *Server) socketAfter(ctx context.Context, opened int) (*socket, error) {
 	for {
 		s.mu.Lock()
-		c, changed := s.conn, s.connChanged
+		c, changed := s.newest(), s.connChanged
 		s.mu.Unlock()
 		if c != nil && c.ticket > opened {
 			return c, nil
@@ -164,7 +237,7 @@ func (s *Server) WaitReconnected(ctx context.Context, opened int) error {
 func (s *Server) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conn != nil
+	return len(s.conns) > 0
 }
 
 // Disconnect sends Slack's disconnect message ("warning",

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/redistest"
+	"github.com/hr-tools/tempreport/internal/testkit"
+	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
+)
+
+// child is the real program in a child process: the test binary run as main.
+type child struct {
+	cmd  *exec.Cmd
+	logs testkit.Buffer
+}
+
+func startChild(t *testing.T, e env) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(os.Args[0])} // TestMain runs main, with no arguments
+	c.cmd.Env = append(os.Environ(), "TEMPREPORT_TEST_RUN_MAIN=1")
+	for k, v := range e {
+		c.cmd.Env = append(c.cmd.Env, k+"="+v)
+	}
+	c.cmd.Stderr = &c.logs
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		_ = c.cmd.Wait()
+		if t.Failed() {
+			t.Logf("a replica's log:\n%s", c.logs.String())
+		}
+	})
+	return c
+}
+
+// pair starts two replicas of the program behind one fake Slack app, with
+// envelopes spread over their two sockets, sharing redis.
+func pair(t *testing.T, ctx context.Context, redis *redistest.Server, e env, fakeSlack *slacktest.Server) [2]*child {
+	t.Helper()
+	fakeSlack.SpreadEnvelopes()
+	e["REDIS_URL"] = redis.URL()
+	e["LOG_LEVEL"] = "info"
+	p := [2]*child{startChild(t, e), startChild(t, e)}
+	if err := fakeSlack.WaitSockets(ctx, 2); err != nil {
+		t.Fatalf("two replicas never connected: %v\n%s\n%s", err, p[0].logs.String(), p[1].logs.String())
+	}
+	return p
+}
+
+// answers sends cmds one after another (each goes to the next socket) and
+// counts the answers that carry a link; every command must be acked once
+// and answered once, in its ack or in one post after a progress note.
+func answers(t *testing.T, ctx context.Context, fakeSlack *slacktest.Server, cmds []slacktest.Command) (links int) {
+	t.Helper()
+	for _, cmd := range cmds {
+		env, err := fakeSlack.SendCommand(ctx, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := env.WaitAck(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer := ack.Message()
+		if strings.HasPrefix(answer.Text, bot.ProgressPrefix) {
+			posts, err := env.WaitPosts(ctx, 1)
+			if err != nil {
+				t.Fatalf("%s: %v", env.ID, err)
+			}
+			answer = posts[0].Message
+		}
+		if strings.Contains(answer.Raw(), "/survey-result/") {
+			links++
+		}
+		if n := env.Acks(); n != 1 {
+			t.Errorf("%s acked %d times", env.ID, n)
+		}
+	}
+	return links
+}
+
+func TestReplicasKeepOneLimitPerPerson(t *testing.T) {
+	t.Parallel()
+	redis := redistest.ForTest(t)
+	fakeSlack, _, e := fakesFor(t)
+	e["USER_BURST"], e["USER_RATE_PER_MINUTE"] = "3", "1"
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	pair(t, ctx, redis, e, fakeSlack)
+
+	cmds := make([]slacktest.Command, 8)
+	for i := range cmds {
+		cmds[i] = slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord}
+	}
+	if links := answers(t, ctx, fakeSlack, cmds); links != 3 {
+		t.Errorf("8 commands from one person over two replicas: %d links, want their burst of 3", links)
+	}
+}
+
+func TestReplicasServeARedeliveryOnce(t *testing.T) {
+	t.Parallel()
+	redis := redistest.ForTest(t)
+	fakeSlack, vendor, e := fakesFor(t)
+	vendor.SetFault(yibeidiaotest.Fault{Delay: time.Second})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	pair(t, ctx, redis, e, fakeSlack)
+
+	env, err := fakeSlack.SendCommand(ctx, slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := env.WaitAck(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fakeSlack.Redeliver(ctx, env); err != nil { // to the other socket
+		t.Fatal(err)
+	}
+	acks, err := env.WaitAcks(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(acks[1].Payload) != string(first.Payload) {
+		t.Errorf("the other replica acked the redelivery with %s, want the first ack's %s", acks[1].Payload, first.Payload)
+	}
+	if _, err := env.WaitPosts(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Long enough for a second vendor call (1s) and answer to arrive.
+	time.Sleep(1500 * time.Millisecond)
+	if calls, posts := len(vendor.Calls()), len(env.Posts()); calls != 1 || posts != 1 {
+		t.Errorf("a command redelivered to the other replica: %d vendor calls and %d answers, want 1 and 1", calls, posts)
+	}
+}
+
+func TestReplicasShareOneVendorBudget(t *testing.T) {
+	t.Parallel()
+	redis := redistest.ForTest(t)
+	fakeSlack, vendor, e := fakesFor(t)
+	const n, rps, burst = 40, 10, 5
+	users, cmds := slacktest.Crowd(n, readyRecord)
+	e["ALLOWED_USER_IDS"] = strings.Join(users, ",")
+	e["YIBEIDIAO_RPS"], e["YIBEIDIAO_BURST"] = fmt.Sprint(rps), fmt.Sprint(burst)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	pair(t, ctx, redis, e, fakeSlack)
+
+	envs, err := fakeSlack.SendCommands(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if _, err := env.WaitPosts(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each replica alone would allow rps + burst in a second, so two
+	// unshared ones up to twice that. A late timer may pack one more call
+	// into a second.
+	if most := yibeidiaotest.BusiestSecond(vendor.Calls()); most > rps+burst+1 {
+		t.Errorf("the vendor saw %d calls in one second from two replicas; one budget allows %d", most, rps+burst)
+	}
+}
+
+func TestReplicasKeepAnsweringWithoutRedis(t *testing.T) {
+	t.Parallel()
+	redis := redistest.ForTest(t)
+	fakeSlack, _, e := fakesFor(t)
+	e["USER_BURST"], e["USER_RATE_PER_MINUTE"] = "2", "1"
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+	defer cancel()
+	p := pair(t, ctx, redis, e, fakeSlack)
+
+	redis.Kill()
+	// Each replica now counts on its own: a person gets each replica's burst.
+	cmds := make([]slacktest.Command, 6)
+	for i := range cmds {
+		cmds[i] = slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord}
+	}
+	if links := answers(t, ctx, fakeSlack, cmds); links != 4 {
+		t.Errorf("with Redis down, 6 commands over two replicas: %d links, want each replica's burst of 2", links)
+	}
+	for _, c := range p {
+		if err := c.logs.WaitFor(ctx, "Redis cannot be reached"); err != nil {
+			t.Error(err)
+		}
+	}
+
+	if err := redis.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p {
+		if err := c.logs.WaitFor(ctx, "Redis is back"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Shared again: another person gets one burst across the pair.
+	for i := range cmds {
+		cmds[i].UserID = "U0SECOND"
+	}
+	if links := answers(t, ctx, fakeSlack, cmds); links != 2 {
+		t.Errorf("with Redis back, 6 commands over two replicas: %d links, want one burst of 2", links)
+	}
+}
