@@ -19,8 +19,10 @@ type Ledger interface {
 	// person's turns, in the order given: the loop's arrival order. It
 	// returns one Settlement per claim, in the same order.
 	Settle(ctx context.Context, claims []Claim) []Settlement
-	// Acked records what the first ack of an envelope this replica claimed
-	// carried, for a redelivery that reaches another replica. It must not
+	// Acked records the answer that the first ack of an envelope this
+	// replica claimed carried, for a redelivery that reaches another
+	// replica. (An envelope whose turn was taken is acked with a progress
+	// note, which is not recorded: see Settlement.Fetching.) It must not
 	// block.
 	Acked(envelopeID string, payload any)
 	// GiveBack returns a turn taken from user.
@@ -37,10 +39,12 @@ type Claim struct {
 // Settlement is the ledger's answer to one [Claim].
 type Settlement struct {
 	// Taken means another replica claimed the envelope first: ack it with
-	// FirstAck (what its first ack carried; nil if not known yet) and serve
-	// it no further.
+	// FirstAck (what its first ack carried; nil if not known yet), or with a
+	// progress note if Fetching (the other replica took a turn and is
+	// asking the vendor), and serve it no further.
 	Taken    bool
 	FirstAck json.RawMessage
+	Fetching bool
 	// Wait, for a claim that asked for a turn, is how long until the
 	// person's next one: 0 means a turn was taken.
 	Wait time.Duration

@@ -87,16 +87,20 @@ func (b *Bot) render(j *job, res result) (*slack.WebhookMessage, Outcome, slog.L
 }
 
 // ack acknowledges j's envelope, with payload as a command's immediate
-// reply (a *slack.WebhookMessage or its JSON; nil for none), and remembers
-// it for redeliveries. It only queues: the acker writes.
+// reply (a *slack.WebhookMessage, or the progress note's JSON; nil for
+// none), and remembers it for redeliveries. It only queues: the acker
+// writes.
 func (b *Bot) ack(j *job, payload any) {
 	j.acked = true
-	if msg, ok := payload.(*slack.WebhookMessage); ok && msg == nil {
-		payload = nil // no "payload":null on the wire
+	msg, answer := payload.(*slack.WebhookMessage)
+	if answer && msg == nil {
+		payload, answer = nil, false // no "payload":null on the wire
 	}
 	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read}
 	b.seen.acked(a)
-	b.cfg.Ledger.Acked(j.envelopeID, payload)
+	if answer {
+		b.cfg.Ledger.Acked(j.envelopeID, payload)
+	}
 	b.acks.push(a)
 }
 

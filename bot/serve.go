@@ -79,7 +79,10 @@ func (b *Bot) settle(work context.Context, x settling, s Settlement) {
 	case s.Taken:
 		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", j.envelopeID)
 		var payload any
-		if len(s.FirstAck) > 0 {
+		switch {
+		case s.Fetching && j.inAck:
+			payload = progressNote(b.progressJSON, j.recordNo)
+		case len(s.FirstAck) > 0:
 			payload = s.FirstAck
 		}
 		j.acked = true

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/redistest"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
 
@@ -47,6 +48,8 @@ type options struct {
 	ackRatio   float64
 	rssRatio   float64
 	strict     bool
+	replicas   int
+	redisRatio float64
 	buildFlags []string
 }
 
@@ -62,6 +65,8 @@ func main() {
 	flag.Float64Var(&o.ackRatio, "ack-ratio", 1.1, "target: ack p99 at most this times the yardstick's")
 	flag.Float64Var(&o.rssRatio, "rss-ratio", 1.25, "target: peak RSS at most this times the yardstick's")
 	flag.BoolVar(&o.strict, "strict", false, "also exit non-zero when a ratio target is missed")
+	flag.IntVar(&o.replicas, "replicas", 0, "instead of the yardstick, run this many replicas behind one fake Slack app, sharing one redis-server (REDIS_URL) and, to compare, without it")
+	flag.Float64Var(&o.redisRatio, "redis-ack-ratio", 1.2, "with -replicas, target: ack p99 with REDIS_URL at most this times without it")
 	flag.Parse()
 	// The Dockerfile's flags: measure the binary that ships.
 	o.buildFlags = []string{"build", "-trimpath", "-ldflags=-s -w", "-o"}
@@ -71,10 +76,13 @@ func main() {
 	}
 }
 
-// subject is one binary under test.
+// subject is one binary under test, run as replicas copies, sharing
+// redis when it is not nil.
 type subject struct {
-	name string
-	path string
+	name     string
+	path     string
+	replicas int
+	redis    *redistest.Server
 }
 
 // figures is what one run measured.
@@ -95,12 +103,15 @@ func run(o options, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	subjects := []subject{{"tempreport", filepath.Join(dir, "tempreport")}}
+	subjects := []subject{{"tempreport", filepath.Join(dir, "tempreport"), 1, nil}}
 	if err := build(o, o.project, subjects[0].path); err != nil {
 		return err
 	}
+	if o.replicas > 0 {
+		return runReplicas(o, subjects[0].path, out)
+	}
 	if o.yardstick != "" {
-		y := subject{"yardstick", filepath.Join(dir, "yardstick")}
+		y := subject{"yardstick", filepath.Join(dir, "yardstick"), 1, nil}
 		if err := build(o, o.yardstick, y.path); err != nil {
 			return err
 		}
@@ -164,7 +175,8 @@ func build(o options, dir, bin string) error {
 	return nil
 }
 
-// measure runs one binary against fresh fakes and fires the burst.
+// measure runs one binary (as s.replicas processes) against fresh fakes and
+// fires the burst.
 func measure(o options, s subject) (figures, error) {
 	var f figures
 	fakeSlack := slacktest.NewServer()
@@ -175,8 +187,9 @@ func measure(o options, s subject) (figures, error) {
 	users, cmds := slacktest.Crowd(o.n, record)
 
 	budget := time.Duration(float64(o.n)/o.rps*float64(time.Second)) + 30*time.Second
-	cmd := exec.Command(s.path)
-	cmd.Env = []string{
+	ctx, cancel := context.WithTimeout(context.Background(), budget+time.Minute)
+	defer cancel()
+	env := []string{
 		"SLACK_APP_TOKEN=" + fakeSlack.AppToken,
 		"SLACK_BOT_TOKEN=" + fakeSlack.BotToken,
 		"SLACK_API_URL=" + fakeSlack.APIURL,
@@ -192,25 +205,48 @@ func measure(o options, s subject) (figures, error) {
 		"LOG_LEVEL=warn",
 		"HOME=" + os.Getenv("HOME"),
 	}
-	var stderr tail
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return f, err
+	if s.redis != nil {
+		// A fresh, empty Redis for every run.
+		if err := s.redis.Restart(ctx); err != nil {
+			return f, err
+		}
+		env = append(env, "REDIS_URL="+s.redis.URL())
 	}
-	defer func() { _ = cmd.Process.Kill() }()
-
-	ctx, cancel := context.WithTimeout(context.Background(), budget+time.Minute)
-	defer cancel()
-	if err := fakeSlack.WaitConnected(ctx); err != nil {
-		return f, fmt.Errorf("never connected: %w\n%s", err, stderr.String())
+	if s.replicas > 1 {
+		fakeSlack.SpreadEnvelopes()
 	}
-	// One command first opens the connections a steady state keeps.
-	warm, err := fakeSlack.SendCommand(ctx, cmds[0])
-	if err != nil {
-		return f, err
+	procs := make([]*exec.Cmd, s.replicas)
+	stderr := make([]*tail, s.replicas)
+	logs := func() string {
+		var b strings.Builder
+		for _, t := range stderr {
+			b.WriteString(t.String())
+		}
+		return b.String()
 	}
-	if _, err := warm.WaitPosts(ctx, 1); err != nil {
-		return f, fmt.Errorf("warm-up: %w\n%s", err, stderr.String())
+	for i := range procs {
+		cmd := exec.Command(s.path)
+		cmd.Env = env
+		stderr[i] = &tail{}
+		cmd.Stderr = stderr[i]
+		if err := cmd.Start(); err != nil {
+			return f, err
+		}
+		defer func() { _ = cmd.Process.Kill() }()
+		procs[i] = cmd
+	}
+	if err := fakeSlack.WaitSockets(ctx, s.replicas); err != nil {
+		return f, fmt.Errorf("never connected: %w\n%s", err, logs())
+	}
+	// One command per replica first opens the connections a steady state keeps.
+	for range s.replicas {
+		warm, err := fakeSlack.SendCommand(ctx, cmds[0])
+		if err != nil {
+			return f, err
+		}
+		if _, err := warm.WaitPosts(ctx, 1); err != nil {
+			return f, fmt.Errorf("warm-up: %w\n%s", err, logs())
+		}
 	}
 	calls0 := len(vendor.Calls())
 
@@ -223,11 +259,11 @@ func measure(o options, s subject) (figures, error) {
 	}
 	for _, env := range envs {
 		if _, err := env.WaitAck(ctx); err != nil {
-			return f, fmt.Errorf("%w\n%s", err, stderr.String())
+			return f, fmt.Errorf("%w\n%s", err, logs())
 		}
 		posts, err := env.WaitPosts(ctx, 1)
 		if err != nil {
-			return f, fmt.Errorf("%w\n%s", err, stderr.String())
+			return f, fmt.Errorf("%w\n%s", err, logs())
 		}
 		if strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
 			f.links++
@@ -237,16 +273,25 @@ func measure(o options, s subject) (figures, error) {
 	}
 	f.drained = time.Since(begin)
 
-	// The child's own high-water mark. (wait4's ru_maxrss would also count
-	// the parent's pages the child shared between fork and exec.)
-	if f.peakRSS, err = highWaterRSS(cmd.Process.Pid); err != nil {
-		return f, err
+	// Each child's own high-water mark; the figure is the largest.
+	// (wait4's ru_maxrss would also count the parent's pages the child
+	// shared between fork and exec.)
+	for _, cmd := range procs {
+		rss, err := highWaterRSS(cmd.Process.Pid)
+		if err != nil {
+			return f, err
+		}
+		f.peakRSS = max(f.peakRSS, rss)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return f, err
+	for _, cmd := range procs {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			return f, err
+		}
 	}
-	if err := cmd.Wait(); err != nil {
-		return f, fmt.Errorf("exit: %w\n%s", err, stderr.String())
+	for _, cmd := range procs {
+		if err := cmd.Wait(); err != nil {
+			return f, fmt.Errorf("exit: %w\n%s", err, logs())
+		}
 	}
 	for _, env := range envs {
 		if env.Acks() == 1 && len(env.Posts()) == 1 {
@@ -258,17 +303,71 @@ func measure(o options, s subject) (figures, error) {
 	f.busiestSecond = yibeidiaotest.BusiestSecond(calls)
 	slices.Sort(f.acks)
 	slices.Sort(f.answers)
+	unshared := s.replicas > 1 && s.redis == nil // each replica has its own budget
 	switch {
 	case f.answeredOnce != o.n || f.links != o.n:
 		f.correctnessErr = fmt.Errorf("%d of %d commands acked once and answered once, %d with a link", f.answeredOnce, o.n, f.links)
 	case f.vendorCalls != o.n:
 		f.correctnessErr = fmt.Errorf("the vendor saw %d calls for %d commands", f.vendorCalls, o.n)
-	case f.busiestSecond > limitAllows(o)+int(o.rps/10):
-		// A token bucket grants at most burst + rps turns in a second; 100ms
-		// of scheduler lateness may pack a little more into one.
-		f.correctnessErr = fmt.Errorf("the vendor saw %d calls in one second; the limit allows %d", f.busiestSecond, limitAllows(o))
+	case !unshared && f.busiestSecond > limitAllows(o)+jitterAllowance(o):
+		f.correctnessErr = fmt.Errorf("the vendor saw %d calls in one second; the limit allows %d (+%d for timer jitter)", f.busiestSecond, limitAllows(o), jitterAllowance(o))
 	}
 	return f, nil
+}
+
+// jitterAllowance is how many calls over rate + burst one second may see
+// without the limit being broken. A turn is granted at an exact time, but the
+// call goes out when its goroutine's timer fires and reaches the fake vendor
+// a scheduler's whim later: a call granted just before a one-second window
+// may land inside it while the window's last call lands on time. Measured
+// on a loaded 2-core machine the spread stays under 10 ms, i.e. rate/100
+// calls; the allowance is that, at least one call.
+func jitterAllowance(o options) int { return max(1, int(o.rps/100)) }
+
+// runReplicas measures o.replicas copies of the bot behind one Slack app,
+// with one shared Redis and, to compare, without it.
+func runReplicas(o options, bin string, out io.Writer) error {
+	redis, err := redistest.Start(context.Background())
+	if err != nil {
+		return err
+	}
+	defer redis.Close()
+	shared := subject{fmt.Sprintf("redis ×%d", o.replicas), bin, o.replicas, redis}
+	alone := subject{fmt.Sprintf("alone ×%d", o.replicas), bin, o.replicas, nil}
+	fmt.Fprintf(out, "%d replicas behind one Slack app; %d simultaneous commands from %d people; vendor answers in %v behind %.0f/s, burst %d (one budget: at most %d calls in a second, +%d for timer jitter); %d run(s) each, interleaved\n\n",
+		o.replicas, o.n, o.n, o.delay, o.rps, o.burst, limitAllows(o), jitterAllowance(o), o.runs)
+	fmt.Fprintf(out, "%-11s %-4s %28s %28s %10s %12s %9s\n", "replicas", "run", "ack p50 / p99 / max", "answer p50 / p99 / max", "answered", "busiest 1s", "peak RSS")
+	results := map[string][]figures{}
+	var failures []error
+	for r := range o.runs {
+		order := []subject{alone, shared}
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, s := range order {
+			f, err := measure(o, s)
+			if err != nil {
+				return fmt.Errorf("%s run %d: %w", s.name, r+1, err)
+			}
+			results[s.name] = append(results[s.name], f)
+			fmt.Fprintf(out, "%-11s %-4d %28s %28s %10s %12s %9s\n", s.name, r+1,
+				triple(f.acks), triple(f.answers), fmt.Sprintf("%d/%d", f.answeredOnce, o.n),
+				fmt.Sprintf("%d (≤%d)", f.busiestSecond, limitAllows(o)), fmt.Sprintf("%.1f MB", float64(f.peakRSS)/1024))
+			if f.correctnessErr != nil {
+				failures = append(failures, fmt.Errorf("%s run %d: %w", s.name, r+1, f.correctnessErr))
+			}
+		}
+	}
+	ours, theirs := results[shared.name], results[alone.name]
+	ackBest, ackMedian := best(ours, p99)/best(theirs, p99), median(ours, p99)/median(theirs, p99)
+	rssBest, rssMedian := best(ours, rss)/best(theirs, rss), median(ours, rss)/median(theirs, rss)
+	fmt.Fprintf(out, "\nwith REDIS_URL ÷ without, over %d run(s): best run of each (median run of each)\n", o.runs)
+	fmt.Fprintf(out, "  ack p99            %5.2f× (%.2f×)  target ≤ %.2f×: %s\n", ackBest, ackMedian, o.redisRatio, verdict(ackBest <= o.redisRatio))
+	fmt.Fprintf(out, "  peak RSS / replica %5.2f× (%.2f×)  target ≤ 1.10×: %s\n", rssBest, rssMedian, verdict(rssBest <= 1.1))
+	if o.strict && (ackBest > o.redisRatio || rssBest > 1.1) {
+		failures = append(failures, errors.New("a ratio target was missed"))
+	}
+	return errors.Join(failures...)
 }
 
 // highWaterRSS is a process's peak resident set size in KiB (Linux).

@@ -51,18 +51,26 @@ return {taken and 1 or 0, string.format('%.0f', wait)}
 `)
 
 // claimScript claims an envelope and, if asked and the envelope is new,
-// takes a turn from the person's bucket.
+// takes a turn from the person's bucket. A claim whose turn was taken is
+// marked "fetching": its first ack is the progress note, which any replica
+// can write again, so it is never stored.
 // KEYS[1] the envelope, KEYS[2] the person's bucket;
 // ARGV envelope TTL (s), interval, burst, turn 0|1.
-// Returns {claimed 0|1, first ack payload or "", wait µs}.
+// Returns {claimed 0|1, first ack payload, "fetching" or "", wait µs}.
 var claimScript = redis.NewScript(gcra + `
 if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1]) then
-  return {0, redis.call('GET', KEYS[1]) or '', '0'}
+  local first = redis.call('GET', KEYS[1]) or ''
+  if first == '` + fetching + `' then return {0, '', '1', '0'} end
+  return {0, first, '0', '0'}
 end
-if ARGV[4] ~= '1' then return {1, '', '0'} end
-local wait = take(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]), 0)
-return {1, '', string.format('%.0f', wait)}
+if ARGV[4] ~= '1' then return {1, '', '0', '0'} end
+local wait, taken = take(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]), 0)
+if taken then redis.call('SET', KEYS[1], '` + fetching + `', 'KEEPTTL') end
+return {1, '', '0', string.format('%.0f', wait)}
 `)
+
+// fetching marks a claimed envelope whose first ack was a progress note.
+const fetching = "~fetching"
 
 // giveBackScript returns a turn to a person's bucket, never more than full.
 // KEYS[1] the bucket; ARGV interval.
@@ -89,10 +97,15 @@ func interval(r rate.Limit) int64 {
 
 // Limiter is the vendor budget, r requests a second and burst at once,
 // shared by every replica using the store: a [yibeidiao.Limiter] that
-// reserves turns first come first served across processes. While Redis
-// cannot be reached it uses fallback.
+// reserves turns first come first served across processes. Reservations
+// made while one is on its way to Redis go together in the next round trip,
+// in the order they were asked for. While Redis cannot be reached it uses
+// fallback.
 func (s *Store) Limiter(r rate.Limit, burst int, fallback yibeidiao.Limiter) yibeidiao.Limiter {
-	return &limiter{s: s, key: s.prefix + "vendor", interval: interval(r), burst: burst, fallback: fallback}
+	l := &limiter{s: s, key: s.prefix + "vendor", interval: interval(r), burst: burst, fallback: fallback,
+		asks: make(chan reservation, 64)}
+	s.wg.Go(l.run)
+	return l
 }
 
 type limiter struct {
@@ -101,6 +114,23 @@ type limiter struct {
 	interval int64
 	burst    int
 	fallback yibeidiao.Limiter
+	asks     chan reservation
+}
+
+// maxReservations bounds a pipeline of reservations, so that a settlement
+// (an ack waits on it) queues behind at most this many in Redis.
+const maxReservations = 32
+
+// reservation is one Reserve on its way to Redis.
+type reservation struct {
+	maxWait time.Duration
+	reply   chan reserved // buffered: the batcher never waits for a reader
+}
+
+type reserved struct {
+	wait time.Duration
+	ok   bool
+	err  error
 }
 
 // Reserve takes a turn in Redis. A turn taken there cannot be given back
@@ -109,17 +139,63 @@ func (l *limiter) Reserve(ctx context.Context, maxWait time.Duration) (time.Dura
 	if !l.s.Up() {
 		return l.fallback.Reserve(ctx, maxWait)
 	}
-	cmds, err := l.s.eval(ctx, reserveScript, [][]string{{l.key}}, [][]any{{l.interval, l.burst, micros(max(0, maxWait))}})
-	var reply []any
-	if err == nil {
-		reply, err = cmds[0].Slice()
-	}
-	if err != nil {
-		l.s.failed("taking a vendor turn", err)
+	r := reservation{maxWait: max(0, maxWait), reply: make(chan reserved, 1)}
+	select {
+	case l.asks <- r:
+	case <-l.s.stop:
 		return l.fallback.Reserve(ctx, maxWait)
 	}
-	wait := time.Duration(toInt(reply[1])) * time.Microsecond
-	return wait, nil, toInt(reply[0]) == 1
+	got := <-r.reply // the batcher answers every reservation within callTimeout
+	if got.err != nil {
+		return l.fallback.Reserve(ctx, maxWait)
+	}
+	return got.wait, nil, got.ok
+}
+
+// run sends reservations to Redis, as many as have queued up in one
+// pipeline, until the store is closed.
+func (l *limiter) run() {
+	batch := make([]reservation, 0, 64)
+	for {
+		select {
+		case r := <-l.asks:
+			batch = append(batch[:0], r)
+		case <-l.s.stop:
+			return
+		}
+	more:
+		for len(batch) < maxReservations {
+			select {
+			case r := <-l.asks:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		l.reserve(batch)
+	}
+}
+
+func (l *limiter) reserve(batch []reservation) {
+	keys, args := make([][]string, len(batch)), make([][]any, len(batch))
+	for i, r := range batch {
+		keys[i], args[i] = []string{l.key}, []any{l.interval, l.burst, micros(r.maxWait)}
+	}
+	cmds, err := l.s.eval(context.Background(), reserveScript, keys, args)
+	for i, r := range batch {
+		var reply []any
+		if err == nil {
+			reply, err = cmds[i].Slice()
+		}
+		if err != nil {
+			r.reply <- reserved{err: err}
+			continue
+		}
+		r.reply <- reserved{wait: time.Duration(toInt(reply[1])) * time.Microsecond, ok: toInt(reply[0]) == 1}
+	}
+	if err != nil {
+		l.s.failed("taking vendor turns", err)
+	}
 }
 
 // Ledger is the redelivery memory and each person's turns, r a second and
@@ -162,7 +238,7 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlemen
 		if reply, err = cmds[i].Slice(); err == nil {
 			first, _ := reply[1].(string)
 			out[i] = bot.Settlement{Taken: toInt(reply[0]) == 0, FirstAck: json.RawMessage(first),
-				Wait: time.Duration(toInt(reply[2])) * time.Microsecond}
+				Fetching: toInt(reply[2]) == 1, Wait: time.Duration(toInt(reply[3])) * time.Microsecond}
 		}
 	}
 	if err != nil {

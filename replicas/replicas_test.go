@@ -75,25 +75,32 @@ func TestLedgerClaimsOnceAndSharesTurns(t *testing.T) {
 	la, lb := a.Ledger(rate.Limit(1.0/60), 2, local), b.Ledger(rate.Limit(1.0/60), 2, local)
 	ctx := t.Context()
 
-	got := la.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}, {EnvelopeID: "e2", User: "U1", Turn: true}})
-	if got[0].Taken || got[0].Wait != 0 || got[1].Taken || got[1].Wait != 0 {
-		t.Fatalf("two new envelopes within the burst: %+v", got)
+	// e1 is answered in its ack (help, say); e2 and e3 take turns.
+	got := la.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1"}, {EnvelopeID: "e2", User: "U1", Turn: true}, {EnvelopeID: "e3", User: "U1", Turn: true}})
+	for i, s := range got {
+		if s.Taken || s.Wait != 0 {
+			t.Fatalf("new envelope %d within the burst: %+v", i+1, s)
+		}
 	}
 	la.Acked("e1", map[string]string{"text": "first"})
 	waitFor(t, func() bool { v, _ := mr.Get("test:envelope:e1"); return v != "" })
 
-	// The same envelope on the other replica: taken, with its first ack.
-	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}, {EnvelopeID: "e3", User: "U1", Turn: true}})
-	if !got[0].Taken || string(got[0].FirstAck) != `{"text":"first"}` {
-		t.Errorf("redelivery on the other replica: %+v, want taken with the first ack", got[0])
+	// The same envelopes on the other replica: taken, with e1's first ack;
+	// e2 is being fetched.
+	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1"}, {EnvelopeID: "e2", User: "U1", Turn: true}, {EnvelopeID: "e4", User: "U1", Turn: true}})
+	if !got[0].Taken || string(got[0].FirstAck) != `{"text":"first"}` || got[0].Fetching {
+		t.Errorf("redelivery of an answered envelope on the other replica: %+v, want taken with the first ack", got[0])
+	}
+	if !got[1].Taken || !got[1].Fetching {
+		t.Errorf("redelivery of a fetching envelope on the other replica: %+v, want taken and fetching", got[1])
 	}
 	// The person's third turn on the other replica: their burst of 2 is spent.
-	if got[1].Taken || got[1].Wait < 50*time.Second {
-		t.Errorf("third turn across replicas: %+v, want a wait of about a minute", got[1])
+	if got[2].Taken || got[2].Wait < 50*time.Second {
+		t.Errorf("third turn across replicas: %+v, want a wait of about a minute", got[2])
 	}
 	// A turn given back on one replica is a turn on the other.
 	la.GiveBack(ctx, "U1")
-	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e4", User: "U1", Turn: true}})
+	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e5", User: "U1", Turn: true}})
 	if got[0].Wait != 0 {
 		t.Errorf("after a turn given back: wait %v, want a turn", got[0].Wait)
 	}
