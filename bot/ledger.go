@@ -61,11 +61,16 @@ func (p *personalLimits) Settle(_ context.Context, claims []Claim) []Settlement 
 	now := time.Now()
 	out := make([]Settlement, len(claims))
 	for i, c := range claims {
-		if c.Turn {
-			out[i].Wait = p.take(c.User, now)
-		}
+		out[i] = p.settle(c, now)
 	}
 	return out
+}
+
+func (p *personalLimits) settle(c Claim, now time.Time) Settlement {
+	if !c.Turn {
+		return Settlement{}
+	}
+	return Settlement{Wait: p.take(c.User, now)}
 }
 
 func (p *personalLimits) Acked(string, any) {}

@@ -35,6 +35,14 @@ const (
 	OutcomeInternal      Outcome = "internal_error"
 )
 
+// Kinds of envelope: the audit line's message and the metrics' kind label.
+const (
+	KindCommand    = "command"
+	KindClick      = "click"
+	KindEvent      = "event"      // Events API: the app subscribes to none; acked, not answered
+	KindUnreadable = "unreadable" // slack-go could not parse it
+)
+
 // Outcomes lists every outcome, for metrics that start each at zero.
 var Outcomes = []Outcome{OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeUnconfirmed, OutcomeLimited,
 	OutcomeBusy, OutcomeRefused, OutcomeMisconfigured, OutcomeTransient, OutcomeTimeout, OutcomeUnverifiable,

@@ -65,8 +65,15 @@ func (b *Bot) handle(work context.Context, ev socketmode.Event) {
 	}
 	b.seen.remember(pendingAck{envelopeID: j.envelopeID, read: j.read})
 	res, fetch := b.decide(j, ev)
+	x := settling{job: j, res: res, fetch: fetch}
+	if local, ok := b.cfg.Ledger.(*personalLimits); ok {
+		// Memory answers at once: the loop settles itself, as one
+		// replica always has, sparing the settler's hand-off.
+		b.settle(work, x, local.settle(Claim{EnvelopeID: j.envelopeID, User: j.user, Turn: fetch}, j.read))
+		return
+	}
 	b.wg.Add(1)
-	b.settler.push(settling{job: j, res: res, fetch: fetch})
+	b.settler.push(x)
 }
 
 // settle ends what the loop decided, once the ledger has claimed the
@@ -116,13 +123,13 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 	var text string
 	switch data := ev.Data.(type) {
 	case slack.SlashCommand:
-		j.kind, j.inAck, j.user, j.team, j.channel, j.responseURL = "command", true, data.UserID, data.TeamID, data.ChannelID, data.ResponseURL
+		j.kind, j.inAck, j.user, j.team, j.channel, j.responseURL = KindCommand, true, data.UserID, data.TeamID, data.ChannelID, data.ResponseURL
 		if data.Command != b.cfg.Command {
 			return result{err: &WrongCommandError{Got: data.Command, Want: b.cfg.Command}}, false
 		}
 		text = data.Text
 	case slack.InteractionCallback:
-		j.kind = "click"
+		j.kind = KindClick
 		c, ok := parseClick(data)
 		if !ok {
 			return result{err: errIgnored}, false
@@ -132,12 +139,12 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 	case *socketmode.ErrorBadMessage:
 		return b.unreadable(j, data), false
 	default: // events: the app subscribes to none, but an unacked one is retried
-		j.kind = "event"
+		j.kind = KindEvent
 		return result{err: errIgnored}, false
 	}
 
 	recordNo, help, err := ParseCommand(text)
-	if j.kind == "click" && err == nil && help {
+	if j.kind == KindClick && err == nil && help {
 		err = &InputError{Problem: NoRecordData}
 	}
 	j.recordNo = recordNo
@@ -161,7 +168,7 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 // command gets an apology instead of Slack's dispatch_failed.
 func (b *Bot) unreadable(j *job, bad *socketmode.ErrorBadMessage) result {
 	env := envelopeOf(bad)
-	j.kind = "unreadable"
+	j.kind = KindUnreadable
 	if env.Type != socketmode.RequestTypeSlashCommands {
 		return result{err: fmt.Errorf("%w (%s): %w", ErrUnreadable, env.Type, bad.Cause)}
 	}

@@ -320,9 +320,10 @@ func measure(o options, s subject) (figures, error) {
 // call goes out when its goroutine's timer fires and reaches the fake vendor
 // a scheduler's whim later: a call granted just before a one-second window
 // may land inside it while the window's last call lands on time. Measured
-// on a loaded 2-core machine the spread stays under 10 ms, i.e. rate/100
-// calls; the allowance is that, at least one call.
-func jitterAllowance(o options) int { return max(1, int(o.rps/100)) }
+// on a loaded 2-core machine (2 replicas sharing Redis, 200/s, burst 20,
+// 10 runs) the worst second saw 2 calls over, about 10 ms of spread; the
+// allowance is twice that, 20 ms of calls (rate/50), at least one.
+func jitterAllowance(o options) int { return max(1, int(o.rps/50)) }
 
 // runReplicas measures o.replicas copies of the bot behind one Slack app,
 // with one shared Redis and, to compare, without it.
