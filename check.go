@@ -76,10 +76,10 @@ func (c *checker) run(ctx context.Context) error {
 	c.closed = true
 	c.mu.Unlock()
 	if c.failed > 0 {
-		return fmt.Errorf("%d of %s failed; fix them and run -check again", c.failed, count(len(steps)-optionalSteps(steps), "check"))
+		return fmt.Errorf("%d of %s failed; fix them and run -check again", c.failed, count(len(steps)-optionalSteps(steps), "required check"))
 	}
 	fmt.Fprintf(c.out, "All %s passed. %s, %s. Start the bot with `go run .` or `docker run --env-file .env …`.\n",
-		count(len(steps)-optionalSteps(steps), "check"), count(len(c.cfg.allowedUsers), "allowed user"), count(len(c.cfg.allowedGroups), "allowed group"))
+		count(len(steps)-optionalSteps(steps), "required check"), count(len(c.cfg.allowedUsers), "allowed user"), count(len(c.cfg.allowedGroups), "allowed group"))
 	return nil
 }
 
@@ -98,7 +98,10 @@ func (c *checker) steps() []step {
 		}},
 		{name: "Slack app-level token (apps.connections.open, without connecting)", run: func(ctx context.Context) (string, error) {
 			if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-				return "", slackProblem(fmt.Errorf("%w: %w", bot.ErrSocketRefused, err))
+				if unreachable(err) == "" { // Slack answered: the token is at fault
+					err = fmt.Errorf("%w: %w", bot.ErrSocketRefused, err)
+				}
+				return "", slackProblem(err)
 			}
 			return "Socket Mode is on and the token may open a socket", nil
 		}},
@@ -113,7 +116,10 @@ func (c *checker) steps() []step {
 	if https, ok := httpsVariant(c.cfg.vendorBaseURL); ok {
 		steps = append(steps, step{name: "vendor over https (the same call at " + redactURL(https) + ")", optional: true, run: func(ctx context.Context) (string, error) {
 			if _, err := c.balance(ctx, https); err != nil {
-				return "", fmt.Errorf("not available, so keep the http address (%w)", err)
+				if why := unreachable(err); why != "" {
+					return "", fmt.Errorf("could not connect to the vendor over https (%s), so keep the http address", why)
+				}
+				return "", fmt.Errorf("the vendor's host does not serve this call over https, so keep the http address (%w)", err)
 			}
 			line := "YIBEIDIAO_BASE_URL=" + redactURL(https)
 			if u, _ := url.Parse(c.cfg.vendorBaseURL); u.User != nil {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"net"
 	"net/http"
+	"os"
+	"syscall"
 
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/internal/cleantext"
 	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
@@ -18,6 +23,12 @@ import (
 func hint(err error) string {
 	if err == nil {
 		return ""
+	}
+	if why := unreachable(err); why != "" {
+		if errors.Is(err, yibeidiao.ErrTransient) {
+			return "could not connect to the vendor (" + why + "): check YIBEIDIAO_BASE_URL (default " + yibeidiao.DefaultBaseURL + ") and this machine's network, or try later if the vendor is down"
+		}
+		return "could not connect to Slack's API (" + why + "): check SLACK_API_URL (default " + bot.DefaultAPIURL + ") and this machine's network (a proxy? a firewall?)"
 	}
 	if h := slackHint(err); h != "" {
 		return h
@@ -61,6 +72,43 @@ func hint(err error) string {
 	return ""
 }
 
+// unreachable says, naming the host, why a connection could not be made:
+// nothing listening, a name not found, TLS failing or no answer in time.
+// It is "" when err is not a failure to connect (an HTTP answer, say).
+func unreachable(err error) string {
+	var (
+		dnsErr *net.DNSError
+		opErr  *net.OpError
+		tlsHdr tls.RecordHeaderError
+		x509   *tls.CertificateVerificationError
+		alert  tls.AlertError
+	)
+	switch {
+	case errors.As(err, &dnsErr):
+		return "the host name " + cleantext.String(dnsErr.Name) + " was not found"
+	case errors.As(err, &opErr) && errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing accepts connections at " + opAddr(opErr) + ": connection refused"
+	case errors.As(err, &tlsHdr):
+		return "the server does not speak TLS: is the address http, not https?"
+	case errors.As(err, &x509):
+		return "its TLS certificate could not be verified"
+	case errors.As(err, &alert):
+		return "the TLS handshake failed"
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "could not connect to " + opAddr(opErr) + ": " + cleantext.String(opErr.Err.Error())
+	case errors.As(err, &opErr) && opErr.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		return "no answer in time"
+	}
+	return ""
+}
+
+func opAddr(e *net.OpError) string {
+	if e.Addr != nil {
+		return e.Addr.String()
+	}
+	return "the address"
+}
+
 // slackHint explains an error from Slack's Web API or socket, naming the
 // token or setting at fault; "" if err is not one.
 func slackHint(err error) string {
@@ -75,13 +123,13 @@ func slackHint(err error) string {
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		code = se.Err
 	}
-	token := "SLACK_BOT_TOKEN"
+	token, where := "SLACK_BOT_TOKEN", "OAuth & Permissions > Bot User OAuth Token (a reinstall makes a new one)"
 	if errors.Is(err, bot.ErrSocketRefused) {
-		token = "SLACK_APP_TOKEN"
+		token, where = "SLACK_APP_TOKEN", "Basic Information > App-Level Tokens (or make a new one with the connections:write scope)"
 	}
 	switch code {
 	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "token_expired":
-		return token + " was refused by Slack (" + code + "): copy it again from the app's settings; a reinstall makes new bot tokens"
+		return token + " was refused by Slack (" + code + "): copy it again from the app's settings, " + where
 	case "not_allowed_token_type":
 		return token + " is the wrong kind of token: SLACK_APP_TOKEN is xapp-…, SLACK_BOT_TOKEN is xoxb-…"
 	case "missing_scope":

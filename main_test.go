@@ -420,7 +420,7 @@ func TestCheck(t *testing.T) {
 		notWant   []string
 	}{
 		{name: "all good", wantOK: true, wantLines: []string{"… Slack bot token (auth.test)", "✓ Slack bot token", "workspace", "✓ Slack app-level token",
-			"✓ vendor credentials", "✓ allowed user group S0HRTEAM", "2 members", "All 4 checks passed", "2 allowed users, 1 allowed group"}},
+			"✓ vendor credentials", "✓ allowed user group S0HRTEAM", "2 members", "All 4 required checks passed", "2 allowed users, 1 allowed group"}},
 		{name: "one of each", change: func(e env, f fakes) {
 			f.slack.SetUserGroup("S0HRTEAM", "U0GROUPIE")
 			e["ALLOWED_USER_IDS"] = "U0ALLOWED"
@@ -429,7 +429,7 @@ func TestCheck(t *testing.T) {
 			wantLines: []string{"✗ Slack bot token", "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)", "✓ vendor credentials", "✗ allowed user group S0HRTEAM"},
 			notWant:   []string{"ALLOWED_USERGROUP_IDS"}},
 		{name: "wrong app token", change: func(e env, _ fakes) { e["SLACK_APP_TOKEN"] = "xapp-wrong" },
-			wantLines: []string{"✗ Slack app-level token", "SLACK_APP_TOKEN was refused", "1 of 4 checks failed"}},
+			wantLines: []string{"✗ Slack app-level token", "SLACK_APP_TOKEN was refused", "1 of 4 required checks failed"}},
 		{name: "Slack API URL is a web page", change: func(e env, _ fakes) { e["SLACK_API_URL"] = htmlPage.URL + "/api/" },
 			wantLines: []string{"✗ Slack bot token", "the Slack API was reached but answered with something that is not Slack's JSON", "check SLACK_API_URL"},
 			notWant:   []string{"could not reach"}},
@@ -440,7 +440,21 @@ func TestCheck(t *testing.T) {
 		{name: "clock off", vendor: []yibeidiaotest.Option{yibeidiaotest.WithClock(func() time.Time { return time.Now().Add(time.Hour) })},
 			wantLines: []string{"✗ vendor credentials", "clock is off"}},
 		{name: "vendor unreachable", change: func(e env, _ fakes) { e["YIBEIDIAO_BASE_URL"] = "http://" + testkit.DeadAddr(t) + "/open/company" },
-			wantLines: []string{"✗ vendor credentials", "could not reach the vendor", "YIBEIDIAO_BASE_URL"}},
+			wantLines: []string{"✗ vendor credentials", "could not connect to the vendor (nothing accepts connections at 127.0.0.1:", "connection refused", "YIBEIDIAO_BASE_URL",
+				"– vendor over https", "could not connect to the vendor over https"},
+			notWant: []string{"YIBEIDIAO_TOKEN", "YIBEIDIAO_KEY", "does not serve this call"}},
+		{name: "Slack unreachable", change: func(e env, _ fakes) { e["SLACK_API_URL"] = "http://" + testkit.DeadAddr(t) + "/api/" },
+			wantLines: []string{"✗ Slack bot token", "✗ Slack app-level token", "✗ allowed user group", "could not connect to Slack's API (nothing accepts connections at 127.0.0.1:",
+				"check SLACK_API_URL", "3 of 4 required checks failed"},
+			notWant: []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "Slack refused"}},
+		{name: "Slack host not found", change: func(e env, _ fakes) { e["SLACK_API_URL"] = "http://no-such-host.invalid/api/" },
+			wantLines: []string{"✗ Slack app-level token", "the host name no-such-host.invalid was not found", "check SLACK_API_URL"},
+			notWant:   []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"}},
+		{name: "vendor over TLS with an unknown certificate", change: func(e env, f fakes) {
+			e["YIBEIDIAO_BASE_URL"] = strings.Replace(f.vendor.URL, "http://", "https://", 1)
+		},
+			wantLines: []string{"✗ vendor credentials", "its TLS certificate could not be verified", "YIBEIDIAO_BASE_URL"},
+			notWant:   []string{"YIBEIDIAO_TOKEN"}},
 		{name: "vendor URL is a web page", change: func(_ env, f fakes) { f.vendor.SetFault(yibeidiaotest.Fault{Body: "<html>captive portal</html>"}) },
 			wantLines: []string{"✗ vendor credentials", "not the vendor's JSON: check that YIBEIDIAO_BASE_URL points at the vendor's API"}},
 		{name: "vendor message with terminal codes", change: func(_ env, f fakes) {
@@ -495,7 +509,7 @@ func TestCheckEndsInTimeWhateverTheNetwork(t *testing.T) {
 	if err == nil || took > 3*time.Second {
 		t.Errorf("-check against a silent network = %v after %v; want failure within about 1s", err, took)
 	}
-	for _, want := range []string{"… Slack bot token", "… vendor credentials", "… allowed user group S0HRTEAM", "✗ Slack bot token", "✗ vendor credentials", "4 of 4 checks failed"} {
+	for _, want := range []string{"… Slack bot token", "… vendor credentials", "… allowed user group S0HRTEAM", "✗ Slack bot token", "✗ vendor credentials", "4 of 4 required checks failed"} {
 		if !strings.Contains(out.String(), want) && !strings.Contains(err.Error(), want) {
 			t.Errorf("output lacks %q:\n%s\n%v", want, out.String(), err)
 		}
