@@ -33,41 +33,59 @@ func hint(err error) string {
 	if h := slackHint(err); h != "" {
 		return h
 	}
-	var (
-		wrong     *bot.WrongCommandError
-		untrusted *yibeidiao.UntrustedLinkError
-		redirect  *yibeidiao.RedirectError
-	)
+	var wrong *bot.WrongCommandError
 	switch {
 	case errors.Is(err, replicas.ErrRefused):
 		return "Redis refused the user, password or database number in REDIS_URL: check them against the Redis server's settings"
 	case errors.As(err, &wrong):
 		return "Slack sent " + wrong.Got + ": set SLASH_COMMAND to the command in the app's settings (now " + wrong.Want + ")"
-	case errors.As(err, &untrusted):
+	}
+	return vendorHint(err)
+}
+
+// vendorHint is hint for the vendor's failures: one switch over their
+// kind, and over the code where the code says more.
+func vendorHint(err error) string {
+	var (
+		untrusted *yibeidiao.UntrustedLinkError
+		redirect  *yibeidiao.RedirectError
+	)
+	switch yibeidiao.KindOf(err) {
+	case yibeidiao.KindUntrustedLink:
+		errors.As(err, &untrusted)
 		return "the vendor's answer carried a report link on " + untrusted.Host + " (" + untrusted.Reason + "), which the bot does not show: " +
 			"if the vendor really serves reports from that host over https, add it to YIBEIDIAO_LINK_HOSTS; otherwise something between the bot and the vendor rewrites its answers, so use an https YIBEIDIAO_BASE_URL"
-	case errors.As(err, &redirect):
+	case yibeidiao.KindRedirect:
+		errors.As(err, &redirect)
 		return "YIBEIDIAO_BASE_URL answered with a redirect to " + redirect.Scheme + "://" + redirect.Host + ", which the bot does not follow (it would send our signed headers there): set YIBEIDIAO_BASE_URL to the vendor's real address"
-	case errors.Is(err, yibeidiao.ErrSignatureRejected):
-		return "the vendor rejected our signature: check YIBEIDIAO_TOKEN (the 32-character secret from the vendor's customer service, no quotes or spaces) and YIBEIDIAO_KEY"
-	case errors.Is(err, yibeidiao.ErrClockSkew):
-		return "the vendor rejected our timestamp: this server's clock is off; sync it with NTP (the bot sends Beijing time itself, the time zone setting does not matter)"
-	case errors.Is(err, yibeidiao.ErrBadAuthHeaders):
-		return "the vendor says the key/ts/seq/sign headers are missing or malformed: check YIBEIDIAO_KEY, and any proxy between the bot and the vendor that could strip headers"
-	case errors.Is(err, yibeidiao.ErrUnknownEnterprise):
-		return "the vendor does not know this enterprise: check YIBEIDIAO_KEY (32 characters from the vendor's customer service)"
-	case errors.Is(err, yibeidiao.ErrEnterpriseDisabled):
-		return "the vendor says the enterprise account is unavailable: contact the vendor's customer service"
-	case errors.Is(err, yibeidiao.ErrMisconfigured):
+	case yibeidiao.KindMisconfigured:
+		switch {
+		case errors.Is(err, yibeidiao.ErrSignatureRejected):
+			return "the vendor rejected our signature: check YIBEIDIAO_TOKEN (the 32-character secret from the vendor's customer service, no quotes or spaces) and YIBEIDIAO_KEY"
+		case errors.Is(err, yibeidiao.ErrClockSkew):
+			return "the vendor rejected our timestamp: this server's clock is off; sync it with NTP (the bot sends Beijing time itself, the time zone setting does not matter)"
+		case errors.Is(err, yibeidiao.ErrBadAuthHeaders):
+			return "the vendor says the key/ts/seq/sign headers are missing or malformed: check YIBEIDIAO_KEY, and any proxy between the bot and the vendor that could strip headers"
+		case errors.Is(err, yibeidiao.ErrUnknownEnterprise):
+			return "the vendor does not know this enterprise: check YIBEIDIAO_KEY (32 characters from the vendor's customer service)"
+		case errors.Is(err, yibeidiao.ErrEnterpriseDisabled):
+			return "the vendor says the enterprise account is unavailable: contact the vendor's customer service"
+		}
 		return "the vendor's address answered with an HTTP error: check YIBEIDIAO_BASE_URL (default " + yibeidiao.DefaultBaseURL + ")"
-	case errors.Is(err, yibeidiao.ErrSeqReused):
-		return "the vendor saw a request serial number twice; the bot makes a new one per request, so look for a proxy that replays requests"
-	case errors.Is(err, yibeidiao.ErrBadResponseSignature):
+	case yibeidiao.KindBadSignature:
 		return "the vendor's answer did not carry our signature: check YIBEIDIAO_TOKEN, and that YIBEIDIAO_BASE_URL points at the vendor; if the vendor signs answers differently, set YIBEIDIAO_VERIFY_RESPONSE=false"
-	case errors.Is(err, yibeidiao.ErrBadResponse):
+	case yibeidiao.KindBadResponse:
 		return "the answer was not the vendor's JSON: check that YIBEIDIAO_BASE_URL points at the vendor's API (default " + yibeidiao.DefaultBaseURL + "), not a web page or a proxy's login page"
-	case errors.Is(err, yibeidiao.ErrTransient), errors.Is(err, context.DeadlineExceeded):
-		return "could not reach the vendor, or it is failing: check YIBEIDIAO_BASE_URL and this server's network, or try later if the vendor is down"
+	case yibeidiao.KindTransient:
+		if errors.Is(err, yibeidiao.ErrSeqReused) {
+			return "the vendor saw a request serial number twice; the bot makes a new one per request, so look for a proxy that replays requests"
+		}
+		return "the vendor is failing or could not be reached: check YIBEIDIAO_BASE_URL and this server's network, or try later if the vendor is down"
+	case yibeidiao.KindBusy:
+		return "the shared vendor budget had no turn in time: raise YIBEIDIAO_RPS / YIBEIDIAO_BURST if the vendor allows, or COMMAND_TIMEOUT"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the vendor did not answer in time: check YIBEIDIAO_BASE_URL and this server's network, or raise COMMAND_TIMEOUT / YIBEIDIAO_TIMEOUT"
 	}
 	return ""
 }

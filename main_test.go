@@ -28,6 +28,7 @@ import (
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/testkit"
+	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
 
@@ -778,4 +779,73 @@ func TestPackagesNameNoSetting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestREADMEKnowsEveryVendorCode keeps the troubleshooting table, the
+// operator's hints and the vendor's documented codes in step.
+func TestREADMEKnowsEveryVendorCode(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range yibeidiao.DocumentedCodes() {
+		if !strings.Contains(string(readme), "| `"+code+"` |") {
+			t.Errorf("the README's troubleshooting table has no row for vendor code %s", code)
+		}
+		if hint(&yibeidiao.APIError{Code: code, HTTPStatus: 200}) == "" {
+			t.Errorf("no hint for vendor code %s", code)
+		}
+	}
+}
+
+// TestREADMEListsEveryMetric keeps the README's metrics section and what
+// /metrics serves in step: every tempreport_ metric, every kind and
+// every outcome.
+func TestREADMEListsEveryMetric(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(nothingVendor{}, bot.Config{AppToken: "xapp-1", BotToken: "xoxb-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMetrics()
+	m.watch(b)
+	m.watchRedis(func() bool { return true })
+	served := map[string]bool{}
+	for _, name := range m.set.ListMetricNames() {
+		name, _, _ = strings.Cut(name, "{")
+		name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+		served[name] = true
+		if !strings.Contains(string(readme), "`"+name) {
+			t.Errorf("README does not list metric %s", name)
+		}
+	}
+	for _, name := range regexp.MustCompile("`(tempreport_[a-z_]+)").FindAllStringSubmatch(string(readme), -1) {
+		if !served[name[1]] {
+			t.Errorf("README lists %s, which /metrics does not serve", name[1])
+		}
+	}
+	for _, word := range append([]string{bot.KindCommand, bot.KindClick, bot.KindShortcut, bot.KindEvent, bot.KindUnreadable}, outcomeNames()...) {
+		if !strings.Contains(string(readme), "`"+word+"`") {
+			t.Errorf("README's metrics and audit sections do not name %q", word)
+		}
+	}
+}
+
+func outcomeNames() []string {
+	var names []string
+	for _, o := range bot.Outcomes {
+		names = append(names, string(o))
+	}
+	return names
+}
+
+type nothingVendor struct{}
+
+func (nothingVendor) GenerateTempReport(context.Context, string) (*yibeidiao.TempReport, error) {
+	return nil, errors.New("not called")
 }

@@ -139,7 +139,3 @@ func (a *access) stale(now time.Time) []string {
 	}
 	return slices.Clip(groups)
 }
-
-// errUnconfirmed refuses a person whose access only an unreadable group
-// could confirm.
-var errUnconfirmed = errors.New("bot: access cannot be confirmed: user group unreadable")

@@ -43,6 +43,7 @@ type Config struct {
 	UserRate       rate.Limit    // turns a person gets back per second; default 20 a minute
 	UserBurst      int           // turns a person may take at once; default 10
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
+	MaxInFlight    int           // commands waiting on the vendor at once; beyond, "busy"; default 1000
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
 	Language       string        // what people are answered in: one of [Languages]; default "en"
@@ -61,7 +62,8 @@ type Config struct {
 // for concurrent use and return quickly.
 type Observer interface {
 	// Answered reports how an envelope ended, once per envelope: kind is
-	// "command", "click", "event" or "unreadable".
+	// one of KindCommand, KindClick, KindShortcut, KindEvent and
+	// KindUnreadable.
 	Answered(kind string, outcome Outcome)
 	// Acked reports how long an ack took from the envelope being read to
 	// the ack being handed to slack-go. It is called just before the ack is
@@ -84,6 +86,7 @@ const (
 	DefaultUserBurst      = 10
 	DefaultCommandTimeout = 30 * time.Second
 	DefaultDrainTimeout   = 5 * time.Second
+	DefaultMaxInFlight    = 1000
 
 	ackTimeout    = 3 * time.Second // Slack shows operation_timeout after 3s anyway
 	answerTimeout = 3 * time.Second // two tries to post an answer
@@ -100,7 +103,7 @@ type Bot struct {
 	progressJSON string
 	sm           *socketmode.Client
 	access       *access
-	respond      *responder
+	postSlots    chan struct{} // one per answer being posted
 	acks         *acker
 	settler      *settler
 
@@ -134,6 +137,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	cfg.UserBurst = cmp.Or(cfg.UserBurst, DefaultUserBurst)
 	cfg.CommandTimeout = cmp.Or(cfg.CommandTimeout, DefaultCommandTimeout)
 	cfg.DrainTimeout = cmp.Or(cfg.DrainTimeout, DefaultDrainTimeout)
+	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
 	w, ok := languages[cmp.Or(cfg.Language, "en")]
 	if !ok {
 		return nil, fmt.Errorf("bot: no language %q; there are %v", cfg.Language, Languages)
@@ -167,7 +171,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		words:        w,
 		progressJSON: w.progressTemplate(),
 		sm:           sm,
-		respond:      &responder{hc: cfg.HTTPClient, retryDelay: 500 * time.Millisecond},
+		postSlots:    make(chan struct{}, maxPosts),
 		acks:         newAcker(sm, cfg.Logger, cfg.Observer),
 		settler:      newSettler(),
 		seen:         newSeenEnvelopes(),

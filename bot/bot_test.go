@@ -21,7 +21,7 @@ func TestCommandGetsAPrivateLink(t *testing.T) {
 	h := start(t)
 	env, ack := h.command(allowedUser, "  "+readyRecord+" \t")
 
-	if m := ack.Message(); m.ResponseType != "ephemeral" || m.Text != bot.ProgressPrefix+"Getting a temporary report for record "+readyRecord+"…" {
+	if m := ack.Message(); m.ResponseType != "ephemeral" || m.Text != bot.ProgressPrefix+"Getting the temporary report for record "+readyRecord+"…" {
 		t.Errorf("ack = %s, want a private 'getting…' note", ack.Payload)
 	}
 	m := h.answer(env)
@@ -59,11 +59,11 @@ func TestChineseAnswers(t *testing.T) {
 	t.Parallel()
 	h := start(t, func(s *setup) { s.cfg.Language = "zh" })
 	env, ack := h.command(allowedUser, "\u3000２０１９０４１５１５２６４５０９３９８３７５１\u3000")
-	if !strings.Contains(ack.Message().Raw(), "正在获取背调编号 "+readyRecord+" 的临时报告") {
+	if !strings.Contains(ack.Message().Raw(), "正在获取背调号 "+readyRecord+" 的临时报告") {
 		t.Errorf("ack = %s", ack.Message().Raw())
 	}
 	m := h.answer(env)
-	for _, want := range []string{"背调编号 " + readyRecord + " 的临时报告", "打开报告", "链接 1 分钟后失效", "北京时间", "此消息仅你可见"} {
+	for _, want := range []string{"背调号 " + readyRecord + " 的临时报告", "打开报告", "链接 1 分钟后失效", "北京时间", "此消息仅你本人可见"} {
 		if !strings.Contains(m.Raw(), want) {
 			t.Errorf("answer lacks %q:\n%s", want, m.Raw())
 		}
@@ -71,7 +71,7 @@ func TestChineseAnswers(t *testing.T) {
 	if b := m.Buttons(); len(b) != 1 || b[0].Label != "获取新链接" {
 		t.Errorf("buttons = %+v, want 获取新链接", b)
 	}
-	if _, ack := h.command(stranger, readyRecord); !strings.Contains(ack.Message().Raw(), "没有查看背调报告的权限") || !strings.Contains(ack.Message().Raw(), stranger) {
+	if _, ack := h.command(stranger, readyRecord); !strings.Contains(ack.Message().Raw(), "暂无获取临时报告的权限") || !strings.Contains(ack.Message().Raw(), stranger) {
 		t.Errorf("stranger in zh: %s", ack.Message().Raw())
 	}
 	env, _ = h.command(allowedUser, notInProgress)
@@ -111,9 +111,9 @@ func TestImmediateAnswers(t *testing.T) {
 		{"query trick", allowedUser, readyRecord + "&recordNo=1", []string{"only the digits", "Usage"}},
 		{"path", allowedUser, "../../balance", []string{"only the digits", "Usage"}},
 		{"negative", allowedUser, "-20190415152645093983751", []string{"only the digits", "Usage"}},
-		{"too short", allowedUser, "123456789", []string{"10 to 32 digits", "Usage"}},
-		{"too long", allowedUser, strings.Repeat("1", 33), []string{"10 to 32 digits", "Usage"}},
-		{"very long", allowedUser, strings.Repeat("9", 3000), []string{"10 to 32 digits", "Usage"}},
+		{"too short", allowedUser, "123456789", []string{"10 to 32 are accepted", "Usage"}},
+		{"too long", allowedUser, strings.Repeat("1", 33), []string{"10 to 32 are accepted", "Usage"}},
+		{"very long", allowedUser, strings.Repeat("9", 3000), []string{"10 to 32 are accepted", "Usage"}},
 		{"newline inside", allowedUser, "2019041515264\n5093983751", []string{"one record number only"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestVendorFailures(t *testing.T) {
 		{name: "unknown record", record: unknownRecord, want: []string{"refused", yibeidiaotest.CodeRecordNotFound}, outcome: bot.OutcomeRefused, logWant: `"vendor_code":"` + yibeidiaotest.CodeRecordNotFound + `"`},
 		{name: "wrong token", fault: yibeidiaotest.Fault{Code: "901"}, want: []string{"misconfigured", "admin"}, outcome: bot.OutcomeMisconfigured, logWant: `"hint":"operator hint for yibeidiao: vendor code 901`},
 		{name: "clock", fault: yibeidiaotest.Fault{Code: "903"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: `"vendor_code":"903"`},
-		{name: "disabled", fault: yibeidiaotest.Fault{Code: "906"}, want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: `"vendor_code":"906"`},
+		{name: "disabled", fault: yibeidiaotest.Fault{Code: "906"}, want: []string{"account is unavailable", "admin"}, outcome: bot.OutcomeMisconfigured, logWant: `"vendor_code":"906"`},
 		{name: "vendor internal error", fault: yibeidiaotest.Fault{Code: "900"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"900"`},
 		{name: "http 502", fault: yibeidiaotest.Fault{Status: 502, Body: "bad gateway"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "http status 502"},
 		{name: "slow vendor", change: func(s *setup) { s.cfg.CommandTimeout = 300 * time.Millisecond },
@@ -178,9 +178,9 @@ func TestVendorFailures(t *testing.T) {
 		{name: "truncated body", fault: yibeidiaotest.Fault{Body: `{"code":"000","key":"K","seq":"S","ts":"2019`}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
 		{name: "seq reused", fault: yibeidiaotest.Fault{Code: "902"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"902"`},
 		{name: "link on another host", fault: yibeidiaotest.Fault{Code: "000", Msg: "https://evil.example/survey-result/x.pdf?Expires=1"},
-			want: []string{"could not be trusted", "tell the bot's admin"}, outcome: bot.OutcomeUntrusted, logWant: `"link_host":"evil.example"`},
+			want: []string{"not on the vendor's own secure address", "tell the bot's admin"}, outcome: bot.OutcomeUntrusted, logWant: `"link_host":"evil.example"`},
 		{name: "plain http link", fault: yibeidiaotest.Fault{Code: "000", Msg: "http://127.0.0.1/survey-result/x.pdf?Expires=1"},
-			want: []string{"could not be trusted"}, outcome: bot.OutcomeUntrusted, logWant: "not https"},
+			want: []string{"not on the vendor's own secure address"}, outcome: bot.OutcomeUntrusted, logWant: "not https"},
 		{name: "redirect", fault: yibeidiaotest.Fault{Redirect: "http://127.0.0.1:1/open/company/record/generate-temp-report"},
 			want: []string{"misconfigured"}, outcome: bot.OutcomeMisconfigured, logWant: "redirect to http://127.0.0.1:1 not followed"},
 		{name: "connection refused", change: func(s *setup) {
@@ -227,6 +227,7 @@ func TestBusyWhenVendorBudgetIsUsedUp(t *testing.T) {
 	t.Parallel()
 	h := start(t, func(s *setup) {
 		s.rps, s.burst = 0.05, 1 // one call, then one every 20s
+		s.cfg.UserRate, s.cfg.UserBurst = 1.0/3600, 1
 		s.cfg.CommandTimeout = time.Second
 		s.cfg.AllowedUsers = append(s.cfg.AllowedUsers, "U0OTHER")
 	})
@@ -242,6 +243,13 @@ func TestBusyWhenVendorBudgetIsUsedUp(t *testing.T) {
 	if n := len(h.vendor.Calls()); n != 1 {
 		t.Errorf("vendor saw %d calls, want 1", n)
 	}
+	// The vendor was never reached: the person got their turn back.
+	h.vendor.SetFault(yibeidiaotest.Fault{})
+	third, ack := h.command("U0OTHER", readyRecord)
+	if strings.Contains(ack.Message().Raw(), "Your own limit") {
+		t.Errorf("after busy, a turn of their own: %s", ack.Message().Raw())
+	}
+	h.answer(third)
 }
 
 func TestPerPersonLimit(t *testing.T) {
@@ -483,7 +491,7 @@ func TestBurstFromOnePersonIsServedInArrivalOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch raw := ack.Message().Raw(); {
-		case strings.Contains(raw, "Getting a temporary report"):
+		case strings.Contains(raw, "Getting the temporary report"):
 			if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 				t.Errorf("a command that was let through got no link:\n%s", m.Raw())
 			}
@@ -509,7 +517,7 @@ func TestTenInARow(t *testing.T) {
 	h := start(t)
 	for i := range 10 {
 		env, ack := h.command(allowedUser, readyRecord)
-		if !strings.Contains(ack.Message().Raw(), "Getting a temporary report") {
+		if !strings.Contains(ack.Message().Raw(), "Getting the temporary report") {
 			t.Fatalf("command %d of 10 refused: %s", i+1, ack.Message().Raw())
 		}
 		if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
@@ -615,31 +623,44 @@ func auditLineOf(lines []string, env *slacktest.Envelope) string {
 	return ""
 }
 
-// TestTurnsComeBackWhenTheVendorFails: a turn lost to the vendor's failure
-// is given back; a turn spent on the person's own refused record is not.
-func TestTurnsComeBackWhenTheVendorFails(t *testing.T) {
+// TestVendorFailuresDoNotGiveTurnsBack: a person's limit holds whatever
+// the vendor does: turns spent on a failing or hanging vendor are not given
+// back (only a vendor never reached gives a turn back, see
+// TestBusyWhenVendorBudgetIsUsedUp).
+func TestVendorFailuresDoNotGiveTurnsBack(t *testing.T) {
 	t.Parallel()
-	h := start(t, func(s *setup) {
-		s.cfg.UserRate, s.cfg.UserBurst = 1.0/3600, 2
-		s.cfg.CommandTimeout = 200 * time.Millisecond
-	})
-	h.vendor.SetFault(yibeidiaotest.Fault{Hang: true})
-	for i := range 4 {
-		env, _ := h.command(allowedUser, readyRecord)
-		if m := h.answer(env); !strings.Contains(m.Raw(), "took too long") {
-			t.Fatalf("timed-out command %d: %s", i+1, m.Raw())
-		}
-	}
-	h.vendor.SetFault(yibeidiaotest.Fault{})
-	for i := range 2 {
-		env, _ := h.command(allowedUser, notInProgress)
-		if m := h.answer(env); !strings.Contains(m.Raw(), "refused") {
-			t.Fatalf("refused record %d: %s", i+1, m.Raw())
-		}
-	}
-	_, ack := h.command(allowedUser, readyRecord)
-	if !strings.Contains(ack.Message().Raw(), "Your own limit") {
-		t.Errorf("after 4 timeouts (given back) and 2 refusals (kept), a third turn: %s; want their own limit", ack.Message().Raw())
+	for _, tt := range []struct {
+		name    string
+		fault   yibeidiaotest.Fault
+		timeout time.Duration
+		want    string
+	}{
+		{"failing", yibeidiaotest.Fault{Code: "900"}, 5 * time.Second, "having trouble"},
+		{"hanging", yibeidiaotest.Fault{Hang: true}, 300 * time.Millisecond, "took too long"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := start(t, func(s *setup) {
+				s.cfg.UserRate, s.cfg.UserBurst = 1.0/60, 2
+				s.cfg.CommandTimeout = tt.timeout
+			})
+			h.vendor.SetFault(tt.fault)
+			for i := range 2 {
+				env, _ := h.command(allowedUser, readyRecord)
+				if m := h.answer(env); !strings.Contains(m.Raw(), tt.want) {
+					t.Fatalf("command %d: %s", i+1, m.Raw())
+				}
+			}
+			calls := len(h.vendor.Calls())
+			for range 5 {
+				if _, ack := h.command(allowedUser, readyRecord); !strings.Contains(ack.Message().Raw(), "Your own limit") {
+					t.Errorf("after 2 turns on a %s vendor: %s; want their own limit", tt.name, ack.Message().Raw())
+				}
+			}
+			if more := len(h.vendor.Calls()) - calls; more != 0 {
+				t.Errorf("a person over their limit cost %d more vendor calls", more)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -19,10 +20,11 @@ type InputProblem int
 
 // The problems [ParseCommand] reports.
 const (
-	NotOneWord   InputProblem = iota + 1 // more than one word
-	NotDigits                            // something other than 0–9
-	WrongLength                          // not minRecordDigits to maxRecordDigits digits
-	NoRecordData                         // a button that carries no record number
+	NotOneWord        InputProblem = iota + 1 // more than one word
+	NotDigits                                 // something other than 0–9
+	WrongLength                               // not minRecordDigits to maxRecordDigits digits
+	NoRecordData                              // a button that carries no record number
+	NoRecordInMessage                         // a message shortcut on a message that names none
 )
 
 // InputError says why command text is not a record number. The person who
@@ -40,6 +42,8 @@ func (e *InputError) Error() string {
 		return "bot: input is not digits"
 	case WrongLength:
 		return "bot: input has the wrong number of digits"
+	case NoRecordInMessage:
+		return "bot: no record number in the message"
 	}
 	return "bot: no record number"
 }
@@ -56,12 +60,23 @@ var fullWidthDigits = strings.NewReplacer("０", "0", "１", "1", "２", "2", "�
 	"５", "5", "６", "6", "７", "7", "８", "8", "９", "9")
 
 // ParseCommand reads what a person typed after the slash command. It returns
-// help for an empty text or "help", the record number for 10 to 32 digits
-// (ASCII or full-width) with optional surrounding whitespace (full-width
-// too), and an [*InputError] for anything else.
+// help for an empty text, "help", "帮助", "?" or "？", the record number for
+// 10 to 32 digits (ASCII or full-width) with optional surrounding
+// whitespace (full-width too), and an [*InputError] for anything else.
 func ParseCommand(text string) (recordNo string, help bool, err error) {
+	recordNo, help, inErr := parseCommand(text)
+	if inErr != nil {
+		return "", false, inErr
+	}
+	return recordNo, help, nil
+}
+
+// helpWords ask for help in either language.
+var helpWords = []string{"help", "帮助", "?", "？"}
+
+func parseCommand(text string) (recordNo string, help bool, err *InputError) {
 	text = strings.TrimSpace(text)
-	if text == "" || strings.EqualFold(text, "help") {
+	if text == "" || slices.ContainsFunc(helpWords, func(w string) bool { return strings.EqualFold(text, w) }) {
 		return "", true, nil
 	}
 	if strings.ContainsFunc(text, unicode.IsSpace) {

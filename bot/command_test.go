@@ -22,6 +22,11 @@ func TestParseCommand(t *testing.T) {
 		{"   ", "", true, 0},
 		{"help", "", true, 0},
 		{"Help", "", true, 0},
+		{"帮助", "", true, 0},
+		{" 帮助 ", "", true, 0},
+		{"?", "", true, 0},
+		{"？", "", true, 0},
+		{"帮助我", "", false, NotDigits},
 		{"\u3000help\u3000", "", true, 0}, // full-width spaces around
 		{"20190415152645093983751", "20190415152645093983751", false, 0},
 		{"  20190415152645093983751\n", "20190415152645093983751", false, 0},
@@ -95,20 +100,35 @@ func FuzzParseClick(f *testing.F) {
 	f.Add([]byte(`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"other","block_id":"b","type":"button"}]}`))
 	f.Add([]byte(`{"type":"view_submission","user":{"id":"U1"}}`))
 	f.Add([]byte(`{"type":"block_actions","actions":[null]}`))
+	f.Add([]byte(`{"type":"message_action","callback_id":"tempreport_from_message","user":{"id":"U1"},"response_url":"https://hooks.slack.com/x","message":{"text":"背调号 20190415152645093983751"}}`))
+	f.Add([]byte(`{"type":"message_action","callback_id":"other","user":{"id":"U1"},"message":{"text":"x"}}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var cb slack.InteractionCallback
 		if json.Unmarshal(payload, &cb) != nil {
 			return
 		}
-		c, ok := parseClick(cb)
-		if !ok {
+		it := parseInteraction(cb)
+		switch it.kind {
+		case "":
 			return
-		}
-		if c.user == "" || cb.Type != slack.InteractionTypeBlockActions {
-			t.Fatalf("parseClick(%s) accepted %+v", payload, c)
-		}
-		if record, help, err := ParseCommand(c.value); err == nil && !help && strings.Trim(record, "0123456789") != "" {
-			t.Fatalf("click value %q parsed to %q", c.value, record)
+		case KindClick:
+			if it.user == "" || cb.Type != slack.InteractionTypeBlockActions {
+				t.Fatalf("parseInteraction(%s) accepted a click %+v", payload, it)
+			}
+			if record, help, err := ParseCommand(it.value); err == nil && !help && strings.Trim(record, "0123456789") != "" {
+				t.Fatalf("click value %q parsed to %q", it.value, record)
+			}
+		case KindShortcut:
+			if it.user == "" || cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != ShortcutCallbackID {
+				t.Fatalf("parseInteraction(%s) accepted a shortcut %+v", payload, it)
+			}
+			for _, r := range FindRecords(it.value) {
+				if len(r) < minRecordDigits || len(r) > maxRecordDigits || strings.Trim(r, "0123456789") != "" {
+					t.Fatalf("shortcut on %q found %q", it.value, r)
+				}
+			}
+		default:
+			t.Fatalf("parseInteraction(%s) = kind %q", payload, it.kind)
 		}
 	})
 }

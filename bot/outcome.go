@@ -10,7 +10,7 @@ import (
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
-// Outcome names how a command or click ended, for the audit log.
+// Outcome names how an envelope ended, for the audit log and metrics.
 type Outcome string
 
 // The outcomes in the audit log.
@@ -21,7 +21,7 @@ const (
 	OutcomeDenied        Outcome = "denied"
 	OutcomeUnconfirmed   Outcome = "unconfirmed" // access comes from a group that cannot be read now
 	OutcomeLimited       Outcome = "limited"     // the person's own limit
-	OutcomeBusy          Outcome = "busy"        // the vendor budget everyone shares
+	OutcomeBusy          Outcome = "busy"        // the vendor budget everyone shares, or too much in flight
 	OutcomeRefused       Outcome = "refused"
 	OutcomeMisconfigured Outcome = "misconfigured"
 	OutcomeTransient     Outcome = "transient"
@@ -35,6 +35,11 @@ const (
 	OutcomeInternal      Outcome = "internal_error"
 )
 
+// Outcomes lists every outcome, for metrics that start each at zero.
+var Outcomes = []Outcome{OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeUnconfirmed, OutcomeLimited,
+	OutcomeBusy, OutcomeRefused, OutcomeMisconfigured, OutcomeTransient, OutcomeTimeout, OutcomeUnverifiable,
+	OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting, OutcomeUnreadable, OutcomeIgnored, OutcomeInternal, OutcomeChoose}
+
 // Kinds of envelope: the audit line's message and the metrics' kind label.
 const (
 	KindCommand    = "command"
@@ -43,19 +48,87 @@ const (
 	KindUnreadable = "unreadable" // slack-go could not parse it
 )
 
-// Outcomes lists every outcome, for metrics that start each at zero.
-var Outcomes = []Outcome{OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeUnconfirmed, OutcomeLimited,
-	OutcomeBusy, OutcomeRefused, OutcomeMisconfigured, OutcomeTransient, OutcomeTimeout, OutcomeUnverifiable,
-	OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting, OutcomeUnreadable, OutcomeIgnored, OutcomeInternal}
+// level is how loud an outcome's audit line is: info for what people do,
+// warn for what the bot or vendor could not help, error for what someone
+// must fix.
+func (o Outcome) level() slog.Level {
+	switch o {
+	case OutcomeIgnored:
+		return slog.LevelDebug
+	case OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeLimited, OutcomeRefused, OutcomeChoose:
+		return slog.LevelInfo
+	case OutcomeMisconfigured, OutcomeUnverifiable, OutcomeBadResponse, OutcomeUntrusted, OutcomeInternal:
+		return slog.LevelError
+	}
+	return slog.LevelWarn
+}
 
-// refundable reports whether an outcome was the vendor's or the bot's doing,
-// not the person's: they get their turn back.
+// refundable reports whether the person gets their turn back: only when the
+// vendor was never reached (the shared budget had no turn, the bot was
+// restarting) or the bot itself failed. A vendor that fails or hangs
+// after being asked does not give turns back, so a person's limit holds
+// whatever the vendor does.
 func (o Outcome) refundable() bool {
 	switch o {
-	case OutcomeTransient, OutcomeTimeout, OutcomeBusy, OutcomeRestarting, OutcomeInternal:
+	case OutcomeBusy, OutcomeRestarting, OutcomeInternal:
 		return true
 	}
 	return false
+}
+
+// result is how a job ended: the outcome, and what its answer needs.
+// Decisions the bot makes itself are results built where they are made;
+// only failures from outside (the vendor, the network, a panic) are
+// classified, once, by [classify].
+type result struct {
+	outcome Outcome
+	report  *yibeidiao.TempReport // OutcomeLink
+	wait    time.Duration         // OutcomeLimited, OutcomeBusy: until the next turn
+	input   *InputError           // OutcomeBadInput: what is wrong with what was typed
+	wrong   *WrongCommandError    // OutcomeBadInput: a command this bot does not answer
+	records []string              // OutcomeChoose: the records a message names
+	err     error                 // the failure from outside, for the log; nil for decisions
+}
+
+func decided(o Outcome) result { return result{outcome: o} }
+
+// level is how loud the audit line is: the outcome's level, but a command
+// the bot is not configured for is the operator's to fix.
+func (r result) level() slog.Level {
+	if r.wrong != nil {
+		return slog.LevelWarn
+	}
+	return r.outcome.level()
+}
+
+// classify turns what the vendor call returned into a result.
+func classify(rep *yibeidiao.TempReport, err error) result {
+	var busy *yibeidiao.RateLimitError
+	switch kind := yibeidiao.KindOf(err); {
+	case err == nil && rep != nil:
+		return result{outcome: OutcomeLink, report: rep}
+	case err == nil:
+		return result{outcome: OutcomeInternal, err: errors.New("bot: vendor returned neither a report nor an error")}
+	case errors.Is(err, errShuttingDown):
+		return result{outcome: OutcomeRestarting, err: err}
+	case errors.As(err, &busy):
+		return result{outcome: OutcomeBusy, wait: busy.RetryAfter, err: err}
+	case errors.Is(err, errCommandTimeout), errors.Is(err, context.DeadlineExceeded):
+		return result{outcome: OutcomeTimeout, err: err}
+	case kind == yibeidiao.KindBadSignature:
+		return result{outcome: OutcomeUnverifiable, err: err}
+	case kind == yibeidiao.KindUntrustedLink:
+		return result{outcome: OutcomeUntrusted, err: err}
+	case kind == yibeidiao.KindBadResponse:
+		return result{outcome: OutcomeBadResponse, err: err}
+	case kind == yibeidiao.KindMisconfigured, kind == yibeidiao.KindRedirect:
+		return result{outcome: OutcomeMisconfigured, err: err}
+	case kind == yibeidiao.KindTransient:
+		return result{outcome: OutcomeTransient, err: err}
+	case kind == yibeidiao.KindRefused:
+		return result{outcome: OutcomeRefused, err: err}
+	}
+	return result{outcome: OutcomeInternal, err: err}
 }
 
 // Errors the bot returns or logs. Callers branch on them with errors.Is or
@@ -87,71 +160,8 @@ func (e *GroupError) Error() string { return fmt.Sprintf("bot: user group %s: %v
 func (e *GroupError) Unwrap() error { return e.Err }
 
 var (
-	errDenied     = errors.New("bot: not on the allowlist")
-	errRestarting = errors.New("bot: refused while shutting down")
 	// errShuttingDown cancels work still running when the drain time is up.
 	errShuttingDown = errors.New("bot: shutting down")
 	// errCommandTimeout ends a command that took longer than its budget.
 	errCommandTimeout = errors.New("bot: command took too long")
-	errPanic          = errors.New("bot: panic")
-	errIgnored        = errors.New("bot: not for this bot")
 )
-
-// limitError refuses a person who asks faster than their own limit.
-type limitError struct{ retryAfter time.Duration }
-
-func (e *limitError) Error() string {
-	return fmt.Sprintf("bot: per-person limit, next turn in %v", e.retryAfter.Round(time.Second))
-}
-
-// explain is the one place that turns how a job ended into the asker's
-// words, the audit outcome and the log level it deserves. Known conditions
-// get a specific answer with a next step; anything else gets an apology, and
-// the full error goes to the log.
-func (b *Bot) explain(j *job, err error) (text string, outcome Outcome, level slog.Level) {
-	w := b.words
-	var (
-		apiErr  *yibeidiao.APIError
-		inErr   *InputError
-		wrong   *WrongCommandError
-		limited *limitError
-		busy    *yibeidiao.RateLimitError
-	)
-	switch {
-	case errors.Is(err, ErrUnreadable):
-		return w.unreadable, OutcomeUnreadable, slog.LevelWarn
-	case errors.Is(err, errIgnored):
-		return "", OutcomeIgnored, slog.LevelDebug
-	case errors.Is(err, errDenied):
-		return w.denied(j.user), OutcomeDenied, slog.LevelInfo
-	case errors.Is(err, errUnconfirmed):
-		return w.unconfirmed, OutcomeUnconfirmed, slog.LevelWarn
-	case errors.Is(err, errRestarting):
-		return w.restarting, OutcomeRestarting, slog.LevelWarn
-	case errors.Is(err, errShuttingDown):
-		return w.interrupted(b.cfg.Command, j.recordNo), OutcomeRestarting, slog.LevelWarn
-	case errors.As(err, &wrong):
-		return w.wrongCommand(b.cfg.Command), OutcomeBadInput, slog.LevelWarn
-	case errors.As(err, &inErr):
-		return w.inputText(inErr, b.cfg.Command), OutcomeBadInput, slog.LevelInfo
-	case errors.As(err, &limited):
-		return w.limited(w.waitText(limited.retryAfter)), OutcomeLimited, slog.LevelInfo
-	case errors.As(err, &busy):
-		return w.busy(w.waitText(busy.RetryAfter)), OutcomeBusy, slog.LevelWarn
-	case errors.Is(err, errCommandTimeout), errors.Is(err, context.DeadlineExceeded):
-		return w.timeout, OutcomeTimeout, slog.LevelWarn
-	case errors.Is(err, yibeidiao.ErrBadResponseSignature):
-		return w.unverifiable, OutcomeUnverifiable, slog.LevelError
-	case errors.Is(err, yibeidiao.ErrUntrustedLink):
-		return w.untrusted, OutcomeUntrusted, slog.LevelError
-	case errors.Is(err, yibeidiao.ErrBadResponse):
-		return w.badResponse, OutcomeBadResponse, slog.LevelError
-	case errors.Is(err, yibeidiao.ErrMisconfigured):
-		return w.misconfigured, OutcomeMisconfigured, slog.LevelError
-	case errors.Is(err, yibeidiao.ErrTransient):
-		return w.transient, OutcomeTransient, slog.LevelWarn
-	case errors.Is(err, yibeidiao.ErrRefused) && errors.As(err, &apiErr):
-		return w.refused(j.recordNo, escape(apiErr.Message), escape(apiErr.Code)) + "\n" + w.rule, OutcomeRefused, slog.LevelInfo
-	}
-	return w.internal, OutcomeInternal, slog.LevelError
-}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -31,55 +32,62 @@ func TestEveryTextInEveryLanguage(t *testing.T) {
 	}
 }
 
-// TestEveryOutcomeInBothLanguages renders every outcome a person can meet in
+// everyAnswer is one result for every answer a person can meet.
+func everyAnswer() []result {
+	report := &yibeidiao.TempReport{URL: "https://res.yibeidiao.com/survey-result/x.pdf?Expires=1", ExpiresAt: time.Now().Add(time.Minute), Seq: "S1"}
+	refused := func(code, msg string, verified bool) error {
+		return &yibeidiao.APIError{Code: code, Message: msg, HTTPStatus: 200, Verified: verified}
+	}
+	return []result{
+		{outcome: OutcomeLink, report: report},
+		{outcome: OutcomeHelp},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: NotOneWord}},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: NotDigits}},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: WrongLength, Digits: 3}},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordData}},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordInMessage}},
+		{outcome: OutcomeBadInput, wrong: &WrongCommandError{Got: "/x", Want: "/tempreport"}},
+		{outcome: OutcomeDenied},
+		{outcome: OutcomeUnconfirmed},
+		{outcome: OutcomeLimited, wait: 20 * time.Second},
+		{outcome: OutcomeBusy, wait: 1500 * time.Millisecond},
+		{outcome: OutcomeRefused, err: refused("1002", "背调未在进行中", true)},
+		{outcome: OutcomeRefused, err: refused("1001", "背调记录不存在。", true)},
+		{outcome: OutcomeRefused, err: refused("1005", "", true)},
+		{outcome: OutcomeRefused, err: refused("1006", "请登录 www.yibeidiao-report.com/login 查看", false)},
+		{outcome: OutcomeMisconfigured, err: refused("901", "", true)},
+		{outcome: OutcomeMisconfigured, err: refused("906", "", true)},
+		{outcome: OutcomeTransient, err: refused("900", "", true)},
+		{outcome: OutcomeTimeout, err: fmt.Errorf("%w: %w", errCommandTimeout, context.DeadlineExceeded)},
+		{outcome: OutcomeUnverifiable, err: yibeidiao.ErrBadResponseSignature},
+		{outcome: OutcomeBadResponse, err: yibeidiao.ErrBadResponse},
+		{outcome: OutcomeUntrusted, err: &yibeidiao.UntrustedLinkError{Host: "evil.example", Reason: "host not trusted"}},
+		{outcome: OutcomeRestarting},
+		{outcome: OutcomeRestarting, err: errShuttingDown},
+		{outcome: OutcomeUnreadable, err: ErrUnreadable},
+		{outcome: OutcomeInternal, err: errors.New("something nobody expected")},
+		{outcome: OutcomeChoose, records: []string{"20190415152645093983751", "20190415152645093983752"}},
+		{outcome: OutcomeChoose, records: []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}},
+	}
+}
+
+// TestEveryOutcomeInBothLanguages renders every answer a person can meet in
 // each language: Chinese answers are Chinese (the vendor's own words aside),
 // English ones are English, and each outcome has its own words.
 func TestEveryOutcomeInBothLanguages(t *testing.T) {
 	t.Parallel()
-	report := &yibeidiao.TempReport{URL: "https://res.yibeidiao.com/survey-result/x.pdf?Expires=1", ExpiresAt: time.Now().Add(time.Minute), Seq: "S1"}
-	cases := []struct {
-		outcome Outcome
-		res     result
-	}{
-		{OutcomeLink, result{report: report}},
-		{OutcomeHelp, result{help: true}},
-		{OutcomeBadInput, result{err: &InputError{Problem: NotOneWord}}},
-		{OutcomeBadInput, result{err: &InputError{Problem: NotDigits}}},
-		{OutcomeBadInput, result{err: &InputError{Problem: WrongLength, Digits: 3}}},
-		{OutcomeBadInput, result{err: &InputError{Problem: NoRecordData}}},
-		{OutcomeBadInput, result{err: &WrongCommandError{Got: "/x", Want: "/tempreport"}}},
-		{OutcomeDenied, result{err: errDenied}},
-		{OutcomeUnconfirmed, result{err: errUnconfirmed}},
-		{OutcomeLimited, result{err: &limitError{retryAfter: 20 * time.Second}}},
-		{OutcomeBusy, result{err: &yibeidiao.RateLimitError{RetryAfter: 1500 * time.Millisecond}}},
-		{OutcomeRefused, result{err: &yibeidiao.APIError{Code: "1002", Message: "背调未在进行中", HTTPStatus: 200}}},
-		{OutcomeMisconfigured, result{err: &yibeidiao.APIError{Code: "901", HTTPStatus: 200}}},
-		{OutcomeTransient, result{err: &yibeidiao.APIError{Code: "900", HTTPStatus: 200}}},
-		{OutcomeTimeout, result{err: fmt.Errorf("%w: %w", errCommandTimeout, context.DeadlineExceeded)}},
-		{OutcomeUnverifiable, result{err: yibeidiao.ErrBadResponseSignature}},
-		{OutcomeBadResponse, result{err: yibeidiao.ErrBadResponse}},
-		{OutcomeUntrusted, result{err: &yibeidiao.UntrustedLinkError{Host: "evil.example", Reason: "host not trusted"}}},
-		{OutcomeRestarting, result{err: errRestarting}},
-		{OutcomeRestarting, result{err: errShuttingDown}},
-		{OutcomeUnreadable, result{err: ErrUnreadable}},
-		{OutcomeInternal, result{err: errPanic}},
-		{OutcomeInternal, result{err: errors.New("something nobody expected")}},
-	}
 	covered := map[Outcome]bool{OutcomeIgnored: true} // ignored envelopes get no answer
 	english := regexp.MustCompile(`\b(the|you|your|please|record|link|vendor|bot)\b`)
-	notOurs := regexp.MustCompile("`[^`]*`|https?://\\S+|[0-9]+|U0ASKER|背调未在进行中|易背调|Slack|ID")
+	notOurs := regexp.MustCompile("`[^`]*`|https?://\\S+|[0-9]+|U0ASKER|背调未在进行中|背调记录不存在|易背调|Slack|ID|UTC")
 	for _, lang := range Languages {
-		b, err := New(nothing{}, Config{AppToken: "xapp-1", BotToken: "xoxb-1", Language: lang})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := languages[lang]
 		seen := map[string]Outcome{}
-		for _, tt := range cases {
-			j := &job{kind: "command", user: "U0ASKER", recordNo: "20190415152645093983751"}
-			msg, outcome, _ := b.render(j, tt.res)
-			covered[outcome] = true
-			if outcome != tt.outcome || msg == nil {
-				t.Errorf("%s: %v renders as %s (message %v), want %s", lang, tt.res.err, outcome, msg != nil, tt.outcome)
+		for _, res := range everyAnswer() {
+			j := &job{kind: KindCommand, user: "U0ASKER", recordNo: "20190415152645093983751"}
+			msg := w.message(j, res, "/tempreport")
+			covered[res.outcome] = true
+			if msg == nil {
+				t.Errorf("%s: %s has no message", lang, res.outcome)
 				continue
 			}
 			// The words a person reads, without what is not ours to translate:
@@ -88,17 +96,22 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 			switch lang {
 			case "zh":
 				if !strings.ContainsFunc(words, func(r rune) bool { return unicode.Is(unicode.Han, r) }) || english.MatchString(strings.ToLower(words)) {
-					t.Errorf("zh %s is not Chinese: %q", outcome, msg.Text)
+					t.Errorf("zh %s is not Chinese: %q", res.outcome, msg.Text)
+				}
+				for _, bad := range []string{"背调编号", "「", "」", "一分钟", "0–9", "如果一直这样"} {
+					if strings.Contains(msg.Text, bad) {
+						t.Errorf("zh %s says %q: %q", res.outcome, bad, msg.Text)
+					}
 				}
 			case "en":
 				if strings.ContainsFunc(words, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
-					t.Errorf("en %s has Chinese in it: %q", outcome, msg.Text)
+					t.Errorf("en %s has Chinese in it: %q", res.outcome, msg.Text)
 				}
 			}
-			if prev, ok := seen[msg.Text]; ok && prev != outcome {
-				t.Errorf("%s: %s and %s say the same: %q", lang, prev, outcome, msg.Text)
+			if prev, ok := seen[msg.Text]; ok && prev != res.outcome {
+				t.Errorf("%s: %s and %s say the same: %q", lang, prev, res.outcome, msg.Text)
 			}
-			seen[msg.Text] = outcome
+			seen[msg.Text] = res.outcome
 		}
 	}
 	for _, o := range Outcomes {
@@ -108,8 +121,101 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 	}
 }
 
-type nothing struct{}
+// markerNextToCJK finds a Slack formatting marker (* _ ~ `) touching a Han
+// character or full-width punctuation: Slack prints such markers instead
+// of formatting.
+var markerNextToCJK = regexp.MustCompile("[*_~`][\\p{Han}\\x{3000}-\\x{303F}\\x{FF00}-\\x{FFEF}]|[\\p{Han}\\x{3000}-\\x{303F}\\x{FF00}-\\x{FFEF}][*_~`]")
 
-func (nothing) GenerateTempReport(context.Context, string) (*yibeidiao.TempReport, error) {
-	return nil, errors.New("not called")
+// TestAnswersRenderWithoutMarkers renders every answer in both languages
+// and fails on a formatting marker where Slack would show it: the answers
+// carry their styles in rich text, and no text Slack reads as mrkdwn (a
+// mrkdwn text object, the fallback) has a marker next to CJK text.
+func TestAnswersRenderWithoutMarkers(t *testing.T) {
+	t.Parallel()
+	for _, lang := range Languages {
+		for _, res := range everyAnswer() {
+			msg := languages[lang].message(&job{user: "U0ASKER", recordNo: "20190415152645093983751"}, res, "/tempreport")
+			data, err := json.Marshal(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tree any
+			_ = json.Unmarshal(data, &tree)
+			var visit func(v any, path string)
+			visit = func(v any, path string) {
+				switch v := v.(type) {
+				case map[string]any:
+					if v["type"] == "mrkdwn" {
+						t.Errorf("%s %s: a mrkdwn text object at %s: %v", lang, res.outcome, path, v["text"])
+					}
+					for k, e := range v {
+						visit(e, path+"."+k)
+					}
+				case []any:
+					for i, e := range v {
+						visit(e, fmt.Sprintf("%s[%d]", path, i))
+					}
+				}
+			}
+			visit(tree, "")
+			if m := markerNextToCJK.FindString(msg.Text); m != "" {
+				t.Errorf("%s %s: the fallback text shows %q: %q", lang, res.outcome, m, msg.Text)
+			}
+			if strings.Contains(msg.Text, "**") {
+				t.Errorf("%s %s: the catalog's markup leaked: %q", lang, res.outcome, msg.Text)
+			}
+		}
+	}
+}
+
+// TestVendorWordsShownWell: the vendor's message is trimmed, unsigned
+// words are not shown, links become a word, markup is literal, and
+// unreadable messages are replaced.
+func TestVendorWordsShownWell(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		lang, msg string
+		verified  bool
+		want      []string
+		notWant   []string
+	}{
+		{"zh", "背调未在进行中。", true, []string{"临时报告：背调未在进行中（错误码 1002）。", "只有"}, []string{"。（", "中。"}},
+		{"zh", "", true, []string{"：易背调未说明原因（错误码 1002）。"}, []string{"：（"}},
+		{"zh", `{"reason":"x"}`, true, []string{"易背调未说明原因"}, []string{"reason"}},
+		{"zh", "<html>error</html>", true, []string{"易背调未说明原因"}, []string{"html"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录 [链接已隐藏] 查看"}, []string{"yibeidiao-report", "link removed"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"易背调未说明原因"}, []string{"请登录", "yibeidiao-report"}},
+		{"zh", "背调记录不存在", true, []string{"背调记录不存在"}, []string{"进行中"}},
+		// Literal in the rich text (which Slack never formats); look-alikes in the
+		// fallback, which some clients read as mrkdwn.
+		{"en", "record *not* _found_ ~x~ `y`", true, []string{"∗not∗", "＿found＿"}, nil},
+		{"en", "see https://evil.example/x", true, []string{"see [link removed] (code 1002)"}, []string{"evil.example"}},
+	} {
+		w := languages[tt.lang]
+		res := result{outcome: OutcomeRefused, err: &yibeidiao.APIError{Code: "1002", Message: tt.msg, Verified: tt.verified}}
+		msg := w.message(&job{recordNo: "20190415152645093983751"}, res, "/tempreport")
+		blocks, _ := json.Marshal(msg.Blocks)
+		for _, want := range tt.want {
+			if !strings.Contains(msg.Text, want) {
+				t.Errorf("%s %q (verified %v): %q lacks %q", tt.lang, tt.msg, tt.verified, msg.Text, want)
+			}
+		}
+		if tt.notWant == nil && (strings.Contains(msg.Text, "*not*") || !strings.Contains(string(blocks), `"text":"record *not* _found_ ~x~ `+"`y`"+`"`)) {
+			t.Errorf("vendor markup: fallback %q, blocks %s", msg.Text, blocks)
+		}
+		for _, bad := range tt.notWant {
+			if strings.Contains(msg.Text, bad) || strings.Contains(string(blocks), bad) {
+				t.Errorf("%s %q (verified %v): shows %q: %q %s", tt.lang, tt.msg, tt.verified, bad, msg.Text, blocks)
+			}
+		}
+	}
+}
+
+func TestParseMarkup(t *testing.T) {
+	t.Parallel()
+	got := parse("**用法：** `/x 背调号`，a*b")
+	want := []span{{text: "用法：", bold: true}, {text: " "}, {text: "/x 背调号", code: true}, {text: "，a*b"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parse = %+v, want %+v", got, want)
+	}
 }

@@ -136,9 +136,11 @@ func WithLinkHosts(patterns ...string) Option { return func(o *options) { o.link
 // metrics. Its methods must be safe for concurrent use and return quickly.
 type Observer interface {
 	// Attempt reports one HTTP attempt: how it ended and how long it took.
-	// result is the vendor's code ("000", "900", …), "http_" and the status
-	// for an answer that is not the vendor's envelope, or one of "timeout",
-	// "network_error", "bad_response", "bad_signature", "other_code".
+	// result is one of [AttemptResults]: "000" for success, a documented
+	// code ("900"…"906"), "other_code" for the vendor's business refusals,
+	// "http_4xx" or "http_5xx" for an answer that is not the vendor's
+	// envelope, "redirect", "bad_signature", "bad_response", "timeout" or
+	// "network_error".
 	Attempt(result string, took time.Duration)
 	// Waited reports how long an attempt waited for a rate-limit turn.
 	Waited(d time.Duration)
@@ -382,7 +384,7 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelo
 
 	start := time.Now()
 	env, err := c.send(ctx, req, path, seq)
-	c.observer.Attempt(attemptResult(env, err), time.Since(start))
+	c.observer.Attempt(attemptResult(err), time.Since(start))
 	return env, err
 }
 
@@ -408,32 +410,29 @@ func (c *Client) send(ctx context.Context, req *http.Request, path, seq string) 
 	return c.decode(resp.StatusCode, body, seq)
 }
 
-// knownCode is what a vendor code may look like as a metric label: three or
-// four digits, a small set. Anything else is "other_code".
-var knownCode = regexp.MustCompile(`^[0-9]{3,4}$`)
+// AttemptResults lists every result [Observer.Attempt] reports: a small,
+// fixed set, so a metric labelled with it stays small.
+var AttemptResults = append(append([]string{codeOK}, DocumentedCodes()...),
+	"other_code", "http_4xx", "http_5xx", "redirect", "bad_signature", "bad_response", "timeout", "network_error")
 
-// attemptResult names how an attempt ended, for [Observer.Attempt].
-func attemptResult(env *envelope, err error) string {
-	var (
-		apiErr   *APIError
-		redirect *RedirectError
-	)
-	switch {
+// attemptResult names how an attempt ended, for [Observer.Attempt]: the
+// vendor's documented code, or what [KindOf] says.
+func attemptResult(err error) string {
+	var apiErr *APIError
+	switch kind := KindOf(err); {
 	case err == nil:
-		return env.Code
+		return codeOK
 	case errors.As(err, &apiErr) && apiErr.Code != "":
-		if knownCode.MatchString(apiErr.Code) {
+		if _, documented := vendorCodes[apiErr.Code]; documented {
 			return apiErr.Code
 		}
 		return "other_code"
+	case errors.As(err, &apiErr) && apiErr.HTTPStatus >= 500:
+		return "http_5xx"
 	case errors.As(err, &apiErr):
-		return fmt.Sprintf("http_%d", apiErr.HTTPStatus)
-	case errors.As(err, &redirect):
-		return fmt.Sprintf("http_%d", redirect.HTTPStatus)
-	case errors.Is(err, ErrBadResponseSignature):
-		return "bad_signature"
-	case errors.Is(err, ErrBadResponse):
-		return "bad_response"
+		return "http_4xx"
+	case kind == KindRedirect, kind == KindBadSignature, kind == KindBadResponse:
+		return string(kind)
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return "timeout"
 	}
@@ -517,13 +516,15 @@ func (c *Client) decode(status int, body []byte, seq string) (*envelope, error) 
 	case jsonErr != nil:
 		return nil, fmt.Errorf("%w: body is not the vendor's JSON envelope (http %d, seq %s)", ErrBadResponse, status, seq)
 	}
+	verified := !c.verify
 	if c.verify {
 		if err := c.verifyEnvelope(&env, seq); err != nil {
 			return nil, err
 		}
+		verified = env.Sign != ""
 	}
 	if env.Code != codeOK {
-		return nil, &APIError{Code: env.Code, Message: msgText(env.Msg), HTTPStatus: status, Seq: seq}
+		return nil, &APIError{Code: env.Code, Message: msgText(env.Msg), HTTPStatus: status, Seq: seq, Verified: verified}
 	}
 	env.Seq = seq
 	return &env, nil
@@ -548,8 +549,9 @@ func (c *Client) verifyEnvelope(env *envelope, seq string) error {
 }
 
 // msgText renders the vendor's msg for people: a JSON string as is, anything
-// else as compact JSON, always without links, control or bidi-override
-// characters, and within a sane length.
+// else as compact JSON, always without control, bidi-override or invisible
+// characters, and within a sane length. Links stay: whoever shows it
+// decides what to do with them ([APIError.Error] removes them).
 func msgText(raw json.RawMessage) string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -558,7 +560,7 @@ func msgText(raw json.RawMessage) string {
 			s = buf.String()
 		}
 	}
-	s = redactLinks(strings.TrimSpace(cleantext.String(s)))
+	s = strings.TrimSpace(cleantext.String(s))
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "…"
 	}

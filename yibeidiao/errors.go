@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
+	"slices"
 	"time"
+
+	"github.com/hr-tools/tempreport/internal/cleantext"
 )
 
 // The three kinds of failure a caller acts on differently. Every error from
@@ -35,13 +37,94 @@ var (
 	ErrBadAuthHeaders     = errors.New("yibeidiao: vendor rejected the auth headers (904)")
 	ErrUnknownEnterprise  = errors.New("yibeidiao: vendor does not know this key (905)")
 	ErrEnterpriseDisabled = errors.New("yibeidiao: enterprise account unavailable (906)")
-	errCodeSentinels      = map[string]error{
-		"900": ErrVendorInternal, "901": ErrSignatureRejected, "902": ErrSeqReused, "903": ErrClockSkew,
-		"904": ErrBadAuthHeaders, "905": ErrUnknownEnterprise, "906": ErrEnterpriseDisabled,
-	}
-	errMisconfiguredCodes = map[string]bool{"901": true, "903": true, "904": true, "905": true, "906": true}
-	errTransientCodes     = map[string]bool{"900": true, "902": true}
 )
+
+// vendorCodes is the one table of the vendor's documented codes: for each,
+// the sentinel it matches and its kind. Every other code is a business
+// refusal ([KindRefused]): record not found, not in progress, no finished
+// item; the vendor documents none of them.
+var vendorCodes = map[string]struct {
+	sentinel error
+	kind     Kind
+}{
+	"900": {ErrVendorInternal, KindTransient},
+	"901": {ErrSignatureRejected, KindMisconfigured},
+	"902": {ErrSeqReused, KindTransient},
+	"903": {ErrClockSkew, KindMisconfigured},
+	"904": {ErrBadAuthHeaders, KindMisconfigured},
+	"905": {ErrUnknownEnterprise, KindMisconfigured},
+	"906": {ErrEnterpriseDisabled, KindMisconfigured},
+}
+
+// DocumentedCodes lists the vendor's documented failure codes, in order.
+func DocumentedCodes() []string {
+	codes := make([]string, 0, len(vendorCodes))
+	for c := range vendorCodes {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// Kind is what a failure means to whoever acts on it. [KindOf] gives the
+// kind of any error from a [Client]; a caller handles each kind in one
+// switch (the person's words, the operator's hint, a metric label).
+type Kind string
+
+// The kinds of failure.
+const (
+	// KindNone: not a failure the client classified (nil, or the context's
+	// own error while waiting).
+	KindNone Kind = ""
+	// KindMisconfigured: the bot's setup is wrong and a person must fix it:
+	// key or token (901, 904, 905), the account (906), the clock (903), or
+	// a base URL that answers 4xx.
+	KindMisconfigured Kind = "misconfigured"
+	// KindTransient: trying again later may work: 900, 902, network errors,
+	// timeouts of one attempt, HTTP 5xx and 429.
+	KindTransient Kind = "transient"
+	// KindRefused: the vendor understood and said no, for a business reason.
+	KindRefused Kind = "refused"
+	// KindBusy: the client-wide rate limit had no turn before the deadline;
+	// nothing was sent.
+	KindBusy Kind = "busy"
+	// KindBadResponse: the answer was not the vendor's envelope, or a
+	// success without a usable link.
+	KindBadResponse Kind = "bad_response"
+	// KindBadSignature: the answer's signature did not verify.
+	KindBadSignature Kind = "bad_signature"
+	// KindUntrustedLink: a success whose link is not https on a trusted host.
+	KindUntrustedLink Kind = "untrusted_link"
+	// KindRedirect: the base URL answered with a redirect, not followed.
+	KindRedirect Kind = "redirect"
+)
+
+// KindOf classifies an error from a [Client].
+func KindOf(err error) Kind {
+	var (
+		apiErr   *APIError
+		redirect *RedirectError
+	)
+	switch {
+	case err == nil:
+		return KindNone
+	case errors.Is(err, ErrRateLimited):
+		return KindBusy
+	case errors.As(err, &redirect):
+		return KindRedirect
+	case errors.Is(err, ErrUntrustedLink):
+		return KindUntrustedLink
+	case errors.Is(err, ErrBadResponseSignature):
+		return KindBadSignature
+	case errors.Is(err, ErrBadResponse):
+		return KindBadResponse
+	case errors.As(err, &apiErr):
+		return apiErr.kind()
+	case errors.Is(err, ErrTransient):
+		return KindTransient
+	}
+	return KindNone
+}
 
 // Errors about answers that cannot be trusted or read. Neither yields a link,
 // and neither is retried.
@@ -98,8 +181,17 @@ var ErrRateLimited = errors.New("yibeidiao: rate limited")
 // the sentinel of its code if it has one and exactly one of
 // [ErrMisconfigured], [ErrTransient] and [ErrRefused].
 type APIError struct {
-	Code       string // vendor code, e.g. "901"; empty for an HTTP-level failure
-	Message    string // vendor's msg text, links removed; shown to the user for refusals
+	Code string // vendor code, e.g. "901"; empty for an HTTP-level failure
+	// Message is the vendor's msg as text, cleaned of control and invisible
+	// characters. It may contain links, and it is only the vendor's own
+	// word if Verified: show it to a person only then, never log it as it
+	// is (Error removes links).
+	Message string
+	// Verified means the answer carried the vendor's signature and it
+	// matched (or verification is off, see [WithoutResponseVerification]).
+	// The vendor leaves failures of its pre-checks unsigned, so an
+	// unverified failure may be the vendor's, or anyone's on the way.
+	Verified   bool
 	HTTPStatus int
 	Seq        string // the request's seq, for the audit log and the vendor's support
 }
@@ -108,30 +200,32 @@ func (e *APIError) Error() string {
 	if e.Code == "" {
 		return fmt.Sprintf("yibeidiao: http status %d (seq %s)", e.HTTPStatus, e.Seq)
 	}
-	return fmt.Sprintf("yibeidiao: vendor code %s: %s (http %d, seq %s)", e.Code, e.Message, e.HTTPStatus, e.Seq)
+	return fmt.Sprintf("yibeidiao: vendor code %s: %s (http %d, seq %s)", e.Code, redactLinks(e.Message), e.HTTPStatus, e.Seq)
 }
 
 // Is reports whether e belongs to target, one of the package's sentinels.
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrMisconfigured, ErrTransient, ErrRefused:
-		return e.kind() == target
+	case ErrMisconfigured:
+		return e.kind() == KindMisconfigured
+	case ErrTransient:
+		return e.kind() == KindTransient
+	case ErrRefused:
+		return e.kind() == KindRefused
 	}
-	return e.Code != "" && errCodeSentinels[e.Code] == target
+	return e.Code != "" && vendorCodes[e.Code].sentinel == target
 }
 
-func (e *APIError) kind() error {
+func (e *APIError) kind() Kind {
 	switch {
 	case e.Code == "" && (e.HTTPStatus >= 500 || e.HTTPStatus == http.StatusTooManyRequests):
-		return ErrTransient
+		return KindTransient
 	case e.Code == "":
-		return ErrMisconfigured
-	case errMisconfiguredCodes[e.Code]:
-		return ErrMisconfigured
-	case errTransientCodes[e.Code]:
-		return ErrTransient
+		return KindMisconfigured
+	case vendorCodes[e.Code].kind != KindNone:
+		return vendorCodes[e.Code].kind
 	}
-	return ErrRefused
+	return KindRefused
 }
 
 // RateLimitError means the client-wide rate limit could not give this call a
@@ -152,8 +246,6 @@ type transientError struct{ err error }
 func (e transientError) Error() string   { return e.err.Error() }
 func (e transientError) Unwrap() []error { return []error{e.err, ErrTransient} }
 
-// urlPattern finds links in vendor text, which must never reach an error
-// string: a report URL is a credential.
-var urlPattern = regexp.MustCompile(`\S*://\S*`)
-
-func redactLinks(s string) string { return urlPattern.ReplaceAllString(s, "[link removed]") }
+// redactLinks removes links from vendor text, which must never reach an
+// error string: a report URL is a credential.
+func redactLinks(s string) string { return cleantext.ReplaceLinks(s, "[link removed]") }

@@ -2,6 +2,7 @@ package slacktest
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -30,12 +31,26 @@ type TextBlock struct {
 	Text string `json:"text"`
 }
 
-// Element is a context text or an actions button.
+// Element is a context text, an actions button, or a part of rich text:
+// a section (of Elements), text with its Style, a link, an emoji or a date.
 type Element struct {
-	Type     string          `json:"type"`
-	Text     json.RawMessage `json:"text"` // a string in context blocks, a text object in buttons
-	ActionID string          `json:"action_id"`
-	Value    string          `json:"value"`
+	Type      string          `json:"type"`
+	Text      json.RawMessage `json:"text"` // a string in context blocks and rich text, a text object in buttons
+	ActionID  string          `json:"action_id"`
+	Value     string          `json:"value"`
+	Elements  []Element       `json:"elements"`
+	Style     *Style          `json:"style"`
+	URL       string          `json:"url"`
+	Name      string          `json:"name"`
+	Timestamp int64           `json:"timestamp"`
+	Format    string          `json:"format"`
+	Fallback  string          `json:"fallback"`
+}
+
+// Style is a rich text element's style.
+type Style struct {
+	Bold bool `json:"bold"`
+	Code bool `json:"code"`
 }
 
 func (el Element) text() string {
@@ -86,14 +101,56 @@ func (m Message) blockLines() []string {
 			lines = append(lines, b.Text.Text)
 		}
 		for _, el := range b.Elements {
-			if el.Type == "button" {
+			switch el.Type {
+			case "button":
 				lines = append(lines, "[ "+el.text()+" ]")
-			} else {
+			case "rich_text_section":
+				lines = append(lines, richLine(el.Elements))
+			default:
 				lines = append(lines, el.text())
 			}
 		}
 	}
 	return lines
+}
+
+// richLine writes rich text the way Slack's markup would say it: links as
+// <url|label>, emoji as :name:, dates as <!date^…|fallback>, code in
+// backticks; bold is not shown (Bold lists the bold runs).
+func richLine(elements []Element) string {
+	var b strings.Builder
+	for _, el := range elements {
+		switch el.Type {
+		case "link":
+			fmt.Fprintf(&b, "<%s|%s>", el.URL, el.text())
+		case "emoji":
+			b.WriteString(":" + el.Name + ": ")
+		case "date":
+			fmt.Fprintf(&b, "<!date^%d^%s|%s>", el.Timestamp, el.Format, el.Fallback)
+		default:
+			if el.Style != nil && el.Style.Code {
+				b.WriteString("`" + el.text() + "`")
+			} else {
+				b.WriteString(el.text())
+			}
+		}
+	}
+	return b.String()
+}
+
+// Bold lists the runs of rich text the message shows in bold.
+func (m Message) Bold() []string {
+	var runs []string
+	for _, b := range m.Blocks {
+		for _, sec := range b.Elements {
+			for _, el := range sec.Elements {
+				if el.Style != nil && el.Style.Bold {
+					runs = append(runs, el.text())
+				}
+			}
+		}
+	}
+	return runs
 }
 
 var (
