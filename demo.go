@@ -71,10 +71,12 @@ You are %s, on the bot's allowlist. Type what you would type in Slack:
   /tempreport %s   a record with a report: you get a link
   /tempreport %s   a record that is not in progress
   /tempreport %s   a record the vendor fails on
-  /tempreport help
-  click        press the last "Get a fresh link" button
+  /tempreport help                        (or 帮助)
+  shortcut 候选人张三，背调号 %s，请看一下
+                                          the message shortcut on a message in a channel
+  click        press the first button of the bot's last message (click 2: the second)
   quit
-`, demoUser, demoReady, demoNotInProgress, demoBroken)
+`, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady)
 
 	d := &demo{slack: fakeSlack, out: stdout}
 	interactive := isTerminal(stdin)
@@ -118,9 +120,9 @@ You are %s, on the bot's allowlist. Type what you would type in Slack:
 
 // demo plays one person in the fake Slack.
 type demo struct {
-	slack      *slacktest.Server
-	out        io.Writer
-	lastButton *slacktest.Button
+	slack   *slacktest.Server
+	out     io.Writer
+	buttons []slacktest.Button // of the bot's last message
 }
 
 func (d *demo) do(ctx context.Context, line string) error {
@@ -128,12 +130,23 @@ func (d *demo) do(ctx context.Context, line string) error {
 	defer cancel()
 	var env *slacktest.Envelope
 	var err error
-	if line == "click" {
-		if d.lastButton == nil {
-			return errors.New(`no "Get a fresh link" button yet; ask for a report first`)
+	word, rest, _ := strings.Cut(line, " ")
+	switch word {
+	case "click":
+		n := 1
+		if rest != "" {
+			if _, err := fmt.Sscan(rest, &n); err != nil || n < 1 {
+				return errors.New("click takes a button's number, like click 2")
+			}
 		}
-		env, err = d.slack.SendClick(ctx, slacktest.Click{UserID: demoUser, ActionID: d.lastButton.ActionID, BlockID: d.lastButton.BlockID, Value: d.lastButton.Value})
-	} else {
+		if n > len(d.buttons) {
+			return fmt.Errorf("the bot's last message has %d button(s)", len(d.buttons))
+		}
+		b := d.buttons[n-1]
+		env, err = d.slack.SendClick(ctx, slacktest.Click{UserID: demoUser, ActionID: b.ActionID, BlockID: b.BlockID, Value: b.Value})
+	case "shortcut":
+		env, err = d.slack.SendShortcut(ctx, slacktest.Shortcut{UserID: demoUser, Text: rest})
+	default:
 		command, text, _ := strings.Cut(line, " ")
 		if !strings.HasPrefix(command, "/") {
 			command, text = bot.DefaultCommand, line
@@ -171,9 +184,7 @@ func (d *demo) show(m slacktest.Message) {
 	for line := range strings.SplitSeq(m.Plain(), "\n") {
 		fmt.Fprintln(d.out, "  │ "+line)
 	}
-	if bs := m.Buttons(); len(bs) > 0 {
-		d.lastButton = &bs[0]
-	}
+	d.buttons = m.Buttons()
 }
 
 func isTerminal(r io.Reader) bool {

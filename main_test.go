@@ -849,3 +849,33 @@ type nothingVendor struct{}
 func (nothingVendor) GenerateTempReport(context.Context, string) (*yibeidiao.TempReport, error) {
 	return nil, errors.New("not called")
 }
+
+// TestManifestsInStep: the Chinese manifest is the English one with other
+// words: the same command, shortcut, scopes and settings.
+func TestManifestsInStep(t *testing.T) {
+	t.Parallel()
+	words := regexp.MustCompile(`^(\s*(?:- )?(?:name|description|usage_hint): ).*$`)
+	shape := func(file string) []string {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") || strings.TrimSpace(line) == "" {
+				continue
+			}
+			lines = append(lines, words.ReplaceAllString(line, "${1}…"))
+		}
+		return lines
+	}
+	en, zh := shape("slack-app-manifest.yml"), shape("slack-app-manifest.zh.yml")
+	if !slices.Equal(en, zh) {
+		t.Errorf("the manifests differ beyond their words:\nen: %q\nzh: %q", en, zh)
+	}
+	for _, want := range []string{"    - command: " + bot.DefaultCommand, "      callback_id: " + bot.ShortcutCallbackID, "      type: message"} {
+		if !slices.Contains(en, want) {
+			t.Errorf("the manifest lacks %q", want)
+		}
+	}
+}

@@ -88,7 +88,9 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 	case slack.InteractionCallback:
 		switch it := parseInteraction(data); it.kind {
 		case KindClick:
-			j.kind, j.user, j.team, j.channel, j.responseURL, j.replace = KindClick, it.user, it.team, it.channel, it.responseURL, true
+			// A fresh link replaces the message it was asked from; a pick from
+			// a shortcut's list leaves the list for the other records.
+			j.kind, j.user, j.team, j.channel, j.responseURL, j.replace = KindClick, it.user, it.team, it.channel, it.responseURL, it.block == freshLinkAction
 			recordNo, help, input = parseCommand(it.value)
 			if input == nil && help { // a button always carries a record number
 				help, input = false, &InputError{Problem: NoRecordData}
@@ -238,6 +240,7 @@ func (b *Bot) recoverPanic(j *job) {
 type interaction struct {
 	kind                                    string // KindClick or KindShortcut
 	user, team, channel, responseURL, value string // value: a click's record number, a shortcut's message text
+	block                                   string // a click's block_id
 }
 
 // parseInteraction picks the fresh-link press or the message shortcut out
@@ -252,7 +255,7 @@ func parseInteraction(cb slack.InteractionCallback) interaction {
 	case cb.Type == slack.InteractionTypeBlockActions:
 		for _, a := range cb.ActionCallback.BlockActions {
 			if a != nil && a.ActionID == freshLinkAction {
-				it.kind, it.value = KindClick, a.Value
+				it.kind, it.value, it.block = KindClick, a.Value, a.BlockID
 				return it
 			}
 		}

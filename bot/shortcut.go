@@ -79,7 +79,8 @@ func inWord(text string, i, j int) bool {
 	joined := func(c byte) bool {
 		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("_-+@#/\\=&%$", c) >= 0
 	}
-	if i > 0 && joined(text[i-1]) {
+	alnum := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	if i > 0 && (joined(text[i-1]) || text[i-1] == '.' && i > 1 && alnum(text[i-2])) {
 		return true
 	}
 	if j < len(text) && (joined(text[j]) || text[j] == '.' && j+1 < len(text) && text[j+1] >= '0' && text[j+1] <= '9') {

@@ -325,8 +325,11 @@ func (w *words) chooseMessage(records []string) *slack.WebhookMessage {
 		buttons[i] = button(r, r)
 	}
 	spans := parse(text)
-	return private(fallbackText(spans)+" "+strings.Join(shown, ", "), richText(spans), slack.NewActionBlock("records", buttons...))
+	return private(fallbackText(spans)+" "+strings.Join(shown, ", "), richText(spans), slack.NewActionBlock(chooseBlock, buttons...))
 }
 
 // maxOffered bounds the records offered for one message.
 const maxOffered = 5
+
+// chooseBlock is the block_id of the buttons offering a message's records.
+const chooseBlock = "records"

@@ -155,6 +155,45 @@ func (s *Server) SendClick(ctx context.Context, c Click) (*Envelope, error) {
 	return e, s.send(ctx, e, payload)
 }
 
+// Shortcut is a message shortcut used on a message in a channel.
+type Shortcut struct {
+	UserID     string
+	ChannelID  string // default C0FAKECHAN
+	CallbackID string // default tempreport_from_message
+	Text       string // the message's text
+	Blocks     []any  // the message's blocks, if any
+}
+
+// SendShortcut delivers a message_action interaction to the bot.
+func (s *Server) SendShortcut(ctx context.Context, sc Shortcut) (*Envelope, error) {
+	if sc.ChannelID == "" {
+		sc.ChannelID = "C0FAKECHAN"
+	}
+	if sc.CallbackID == "" {
+		sc.CallbackID = "tempreport_from_message"
+	}
+	e := s.newEnvelope("interactive")
+	message := map[string]any{"type": "message", "user": "U0POSTER", "ts": "1700000000.000100", "text": sc.Text}
+	if sc.Blocks != nil {
+		message["blocks"] = sc.Blocks
+	}
+	payload := map[string]any{
+		"type":                  "message_action",
+		"callback_id":           sc.CallbackID,
+		"team":                  map[string]any{"id": s.TeamID, "domain": "fake"},
+		"user":                  map[string]any{"id": sc.UserID, "username": "someone", "team_id": s.TeamID},
+		"channel":               map[string]any{"id": sc.ChannelID, "name": "hr"},
+		"api_app_id":            "A0FAKEAPP",
+		"token":                 "deprecated-verification-token",
+		"trigger_id":            "1.2.3",
+		"message_ts":            "1700000000.000100",
+		"message":               message,
+		"response_url":          e.ResponseURL,
+		"is_enterprise_install": false,
+	}
+	return e, s.send(ctx, e, payload)
+}
+
 // SendEvent delivers an Events API event (an app_mention) to the bot.
 func (s *Server) SendEvent(ctx context.Context) (*Envelope, error) {
 	e := s.newEnvelope("events_api")

@@ -124,7 +124,7 @@ func richLine(elements []Element) string {
 		case "link":
 			fmt.Fprintf(&b, "<%s|%s>", el.URL, el.text())
 		case "emoji":
-			b.WriteString(":" + el.Name + ": ")
+			b.WriteString(":" + el.Name + ":")
 		case "date":
 			fmt.Fprintf(&b, "<!date^%d^%s|%s>", el.Timestamp, el.Format, el.Fallback)
 		default:
@@ -177,7 +177,7 @@ func (m Message) Plain() string {
 	s = emphasis.ReplaceAllString(s, "$1")
 	s = emoji.ReplaceAllStringFunc(s, func(code string) string {
 		if e, ok := emojis[strings.TrimSpace(code)]; ok {
-			return e + " "
+			return e + code[len(strings.TrimSpace(code)):]
 		}
 		return ""
 	})
