@@ -79,14 +79,14 @@ func (c *checker) run(ctx context.Context) error {
 		return fmt.Errorf("%d of %s failed; fix them and run -check again", c.failed, count(len(steps)-optionalSteps(steps), "required check"))
 	}
 	fmt.Fprintf(c.out, "All %s passed. %s, %s. Start the bot with `go run .` or `docker run --env-file .env …`.\n",
-		count(len(steps)-optionalSteps(steps), "required check"), count(len(c.cfg.allowedUsers), "allowed user"), count(len(c.cfg.allowedGroups), "allowed group"))
+		count(len(steps)-optionalSteps(steps), "required check"), count(len(c.cfg.bot.AllowedUsers), "allowed user"), count(len(c.cfg.bot.AllowedGroups), "allowed group"))
 	return nil
 }
 
 func (c *checker) steps() []step {
-	api := slack.New(c.cfg.slackBotToken,
-		slack.OptionAppLevelToken(c.cfg.slackAppToken),
-		slack.OptionAPIURL(c.cfg.slackAPIURL),
+	api := slack.New(c.cfg.bot.BotToken,
+		slack.OptionAppLevelToken(c.cfg.bot.AppToken),
+		slack.OptionAPIURL(c.cfg.bot.APIURL),
 		slack.OptionHTTPClient(&http.Client{Timeout: c.timeout}))
 	steps := []step{
 		{name: "Slack bot token (auth.test)", run: func(ctx context.Context) (string, error) {
@@ -105,15 +105,15 @@ func (c *checker) steps() []step {
 			}
 			return "Socket Mode is on and the token may open a socket", nil
 		}},
-		{name: "vendor credentials (signed GET /balance at " + redactURL(c.cfg.vendorBaseURL) + ")", run: func(ctx context.Context) (string, error) {
-			msg, err := c.balance(ctx, c.cfg.vendorBaseURL)
+		{name: "vendor credentials (signed GET /balance at " + redactURL(c.cfg.vendor.baseURL) + ")", run: func(ctx context.Context) (string, error) {
+			msg, err := c.balance(ctx, c.cfg.vendor.baseURL)
 			if err != nil {
 				return "", problem(err)
 			}
 			return "key, token, signature and clock accepted; balance " + cleantext.String(string(msg)), nil
 		}},
 	}
-	if https, ok := httpsVariant(c.cfg.vendorBaseURL); ok {
+	if https, ok := httpsVariant(c.cfg.vendor.baseURL); ok {
 		steps = append(steps, step{name: "vendor over https (the same call at " + redactURL(https) + ")", optional: true, run: func(ctx context.Context) (string, error) {
 			if _, err := c.balance(ctx, https); err != nil {
 				if why := unreachable(err); why != "" {
@@ -122,7 +122,7 @@ func (c *checker) steps() []step {
 				return "", fmt.Errorf("the vendor's host does not serve this call over https, so keep the http address (%w)", err)
 			}
 			line := "YIBEIDIAO_BASE_URL=" + redactURL(https)
-			if u, _ := url.Parse(c.cfg.vendorBaseURL); u.User != nil {
+			if u, _ := url.Parse(c.cfg.vendor.baseURL); u.User != nil {
 				line += "   (put your proxy's user and password back in)"
 			}
 			return "the vendor answers over https too: use it, so that nobody on the way can read or change its answers:\n    " + line, nil
@@ -140,7 +140,7 @@ func (c *checker) steps() []step {
 			return "Redis answers at " + addr + "; replicas will share one vendor budget, each person's limit and the redelivery memory", nil
 		}})
 	}
-	for _, g := range c.cfg.allowedGroups {
+	for _, g := range c.cfg.bot.AllowedGroups {
 		steps = append(steps, step{name: "allowed user group " + g + " (usergroups.users.list)", run: func(ctx context.Context) (string, error) {
 			members, err := api.GetUserGroupMembersContext(ctx, g)
 			if err != nil {
@@ -156,9 +156,9 @@ func (c *checker) steps() []step {
 func (c *checker) balance(ctx context.Context, base string) ([]byte, error) {
 	hc := c.vendorHTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: c.cfg.vendorTimeout}
+		hc = &http.Client{Timeout: c.cfg.vendor.timeout}
 	}
-	vendor, err := newVendor(c.cfg, nil, yibeidiao.WithBaseURL(base), yibeidiao.WithHTTPClient(hc))
+	vendor, err := c.cfg.vendor.client(nil, yibeidiao.WithBaseURL(base), yibeidiao.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}

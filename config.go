@@ -1,18 +1,19 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 
@@ -21,33 +22,37 @@ import (
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
-// config is everything the program reads from its environment.
+// config is the environment, read once and translated into what each part
+// of the program takes.
 type config struct {
-	slackAppToken     string
-	slackBotToken     string
-	slackAPIURL       string
-	command           string
-	allowedUsers      []string
-	allowedGroups     []string
-	groupRefresh      time.Duration
-	groupMaxStale     time.Duration
-	userRatePerMinute float64
-	userBurst         int
-	vendorBaseURL     string
-	linkHosts         []string
-	vendorKey         string
-	vendorToken       string
-	vendorRPS         float64
-	vendorBurst       int
-	vendorTimeout     time.Duration
-	verifyResponse    bool
-	commandTimeout    time.Duration
-	language          string
-	healthAddr        string
-	redisURL          string // "": one replica, everything in memory
-	logLevel          slog.Level
-	logFormat         string
+	bot        bot.Config // its Logger, Observer, Ledger and Hint are wired in serve
+	vendor     vendorConfig
+	redisURL   string // "": one replica, everything in memory
+	healthAddr string
+	logLevel   slog.Level
+	logFormat  string
 }
+
+// vendorConfig is the vendor client's part of the configuration.
+type vendorConfig struct {
+	key, token string
+	baseURL    string
+	linkHosts  []string
+	rps        float64
+	burst      int
+	timeout    time.Duration
+	verify     bool
+}
+
+// Bounds for the settings: outside them a bot would misbehave later rather
+// than fail now (a 1ns timeout fails every call; a 2,000,000h one holds a
+// command forever).
+const (
+	minTimeout = 100 * time.Millisecond
+	maxTimeout = 10 * time.Minute
+	maxRefresh = 24 * time.Hour
+	maxStale   = 7 * 24 * time.Hour
+)
 
 var (
 	userIDPattern   = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
@@ -57,178 +62,226 @@ var (
 	hostPattern     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
 )
 
-// loadConfig reads the environment once and reports every problem at once,
-// each naming its variable and what it expects, so that one restart fixes
-// them all. Secret values never appear in its errors.
+// loadConfig reads the environment once, in the order of .env.example, and
+// reports every problem at once, each naming its variable and what it
+// expects, so that one restart fixes them all. Values that may be secret
+// never appear in its errors.
 func loadConfig(getenv func(string) string) (config, error) {
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	r := &reader{getenv: getenv}
+	var c config
+	c.bot.AppToken = r.token("SLACK_APP_TOKEN", "xapp-", "the app-level token with the connections:write scope (app settings > Basic Information > App-Level Tokens)")
+	c.bot.BotToken = r.token("SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token (app settings > OAuth & Permissions)")
+	c.bot.APIURL = r.url("SLACK_API_URL", bot.DefaultAPIURL)
+	if !strings.HasSuffix(c.bot.APIURL, "/") {
+		c.bot.APIURL += "/"
 	}
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	c := config{
-		slackAppToken: get("SLACK_APP_TOKEN"),
-		slackBotToken: get("SLACK_BOT_TOKEN"),
-		vendorKey:     get("YIBEIDIAO_KEY"),
-		vendorToken:   get("YIBEIDIAO_TOKEN"),
-		healthAddr:    get("HEALTH_ADDR"),
-		redisURL:      get("REDIS_URL"),
+	c.bot.Command = r.text("SLASH_COMMAND", bot.DefaultCommand)
+	if !commandPattern.MatchString(c.bot.Command) {
+		r.bad("SLASH_COMMAND", "must be a slash command like /tempreport (lowercase, no spaces), as in the app's settings")
+	}
+	before := len(r.errs)
+	c.bot.AllowedUsers = r.ids("ALLOWED_USER_IDS", userIDPattern, "Slack user IDs like U012AB3CD (profile > ⋮ > Copy member ID)")
+	c.bot.AllowedGroups = r.ids("ALLOWED_USERGROUP_IDS", groupIDPattern, "Slack user group IDs like S0614TZR7")
+	if len(c.bot.AllowedUsers) == 0 && len(c.bot.AllowedGroups) == 0 && len(r.errs) == before {
+		r.bad("ALLOWED_USER_IDS", "no one is allowed: set ALLOWED_USER_IDS and/or ALLOWED_USERGROUP_IDS (comma-separated)")
+	}
+	c.bot.GroupRefresh = r.duration("ALLOWED_USERGROUP_REFRESH", bot.DefaultGroupRefresh, time.Second, maxRefresh,
+		"(Slack rate-limits usergroups.users.list)")
+	c.bot.GroupMaxStale = r.duration("ALLOWED_USERGROUP_MAX_STALE", bot.DefaultGroupMaxStale, time.Second, maxStale, "")
+	if c.bot.GroupMaxStale <= c.bot.GroupRefresh {
+		r.bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v",
+			c.bot.GroupRefresh, c.bot.GroupMaxStale)
+	}
+	c.bot.UserRate = rate.Limit(r.number("USER_RATE_PER_MINUTE", float64(bot.DefaultUserRate)*60, 1.0/60,
+		"turns a person gets back per minute, a number from 0.0167 (one an hour) up, like 20") / 60)
+	c.bot.UserBurst = r.whole("USER_BURST", bot.DefaultUserBurst, "commands a person may send at once")
+
+	c.vendor.baseURL = r.url("YIBEIDIAO_BASE_URL", yibeidiao.DefaultBaseURL)
+	c.vendor.linkHosts = r.list("YIBEIDIAO_LINK_HOSTS", []string{yibeidiao.DefaultLinkHost}, yibeidiao.ValidLinkHost,
+		"a host name of at least two labels or *.domain, with an optional :port (comma-separated, like res.yibeidiao.com; not *.com)")
+	c.vendor.key = r.vendorID("YIBEIDIAO_KEY")
+	c.vendor.token = r.vendorID("YIBEIDIAO_TOKEN")
+	c.vendor.rps = r.number("YIBEIDIAO_RPS", yibeidiao.DefaultRate, 1.0/3600,
+		"vendor requests per second for the whole bot, a number from 0.000278 (one an hour) up, like 1 or 0.5")
+	c.vendor.burst = r.whole("YIBEIDIAO_BURST", yibeidiao.DefaultBurst, "vendor requests allowed at once")
+	c.vendor.timeout = r.duration("YIBEIDIAO_TIMEOUT", yibeidiao.DefaultTimeout, minTimeout, maxTimeout, "")
+	c.vendor.verify = r.boolean("YIBEIDIAO_VERIFY_RESPONSE", true)
+	c.bot.CommandTimeout = r.duration("COMMAND_TIMEOUT", bot.DefaultCommandTimeout, time.Second, maxTimeout, "")
+
+	language := r.text("BOT_LANGUAGE", "en")
+	if l, ok := bot.Language(language); ok {
+		c.bot.Language = l
+	} else {
+		r.bad("BOT_LANGUAGE", "must be one of %s (zh-CN and zh-Hans mean zh), not %s", strings.Join(bot.Languages, ", "), showable(language))
 	}
 
-	token := func(name, value, prefix, where string) {
-		switch {
-		case value == "":
-			bad(name, "missing; %s", where)
-		case !strings.HasPrefix(value, prefix):
-			bad(name, "must start with %q; %s", prefix, where)
-		}
-	}
-	token("SLACK_APP_TOKEN", c.slackAppToken, "xapp-", "the app-level token with the connections:write scope (app settings > Basic Information > App-Level Tokens)")
-	token("SLACK_BOT_TOKEN", c.slackBotToken, "xoxb-", "the Bot User OAuth Token (app settings > OAuth & Permissions)")
-	c.slackAPIURL = absoluteURL(get("SLACK_API_URL"), bot.DefaultAPIURL, "SLACK_API_URL", bad)
-	if !strings.HasSuffix(c.slackAPIURL, "/") {
-		c.slackAPIURL += "/"
-	}
-
-	c.command = cmp.Or(get("SLASH_COMMAND"), bot.DefaultCommand)
-	if !commandPattern.MatchString(c.command) {
-		bad("SLASH_COMMAND", "must be a slash command like /tempreport (lowercase, no spaces), as in the app's settings")
-	}
-	listErrs := len(errs)
-	c.allowedUsers = idList("ALLOWED_USER_IDS", get("ALLOWED_USER_IDS"), userIDPattern, "Slack user IDs like U012AB3CD (profile > ⋮ > Copy member ID)", bad)
-	c.allowedGroups = idList("ALLOWED_USERGROUP_IDS", get("ALLOWED_USERGROUP_IDS"), groupIDPattern, "Slack user group IDs like S0614TZR7", bad)
-	if len(c.allowedUsers) == 0 && len(c.allowedGroups) == 0 && len(errs) == listErrs {
-		bad("ALLOWED_USER_IDS", "no one is allowed: set ALLOWED_USER_IDS and/or ALLOWED_USERGROUP_IDS (comma-separated)")
-	}
-
-	c.groupRefresh = duration(get("ALLOWED_USERGROUP_REFRESH"), bot.DefaultGroupRefresh, "ALLOWED_USERGROUP_REFRESH", bad)
-	if c.groupRefresh < time.Second {
-		bad("ALLOWED_USERGROUP_REFRESH", "must be at least 1s (Slack rate-limits usergroups.users.list), not %q", get("ALLOWED_USERGROUP_REFRESH"))
-	}
-	c.groupMaxStale = duration(get("ALLOWED_USERGROUP_MAX_STALE"), bot.DefaultGroupMaxStale, "ALLOWED_USERGROUP_MAX_STALE", bad)
-	if c.groupMaxStale <= c.groupRefresh {
-		bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v", c.groupRefresh, c.groupMaxStale)
-	}
-	c.userRatePerMinute = number(get("USER_RATE_PER_MINUTE"), float64(bot.DefaultUserRate)*60, 1.0/60, "USER_RATE_PER_MINUTE",
-		"turns a person gets back per minute, a number from 0.0167 (one an hour) up, like 20", bad)
-	c.userBurst = whole(get("USER_BURST"), bot.DefaultUserBurst, "USER_BURST", "commands a person may send at once", bad)
-
-	c.vendorBaseURL = absoluteURL(get("YIBEIDIAO_BASE_URL"), yibeidiao.DefaultBaseURL, "YIBEIDIAO_BASE_URL", bad)
-	c.linkHosts = []string{yibeidiao.DefaultLinkHost}
-	if v := get("YIBEIDIAO_LINK_HOSTS"); v != "" {
-		c.linkHosts = nil
-		for h := range strings.SplitSeq(v, ",") {
-			if h = strings.TrimSpace(h); h == "" {
-				continue
-			}
-			if !yibeidiao.ValidLinkHost(h) {
-				bad("YIBEIDIAO_LINK_HOSTS", "%q is not a host name or *.domain (comma-separated, like res.yibeidiao.com)", h)
-			}
-			c.linkHosts = append(c.linkHosts, h)
-		}
-	}
-	for _, v := range []struct{ name, value string }{{"YIBEIDIAO_KEY", c.vendorKey}, {"YIBEIDIAO_TOKEN", c.vendorToken}} {
-		switch {
-		case v.value == "":
-			bad(v.name, "missing; the vendor's customer service gives each enterprise a key and a token")
-		case !vendorIDPattern.MatchString(v.value):
-			bad(v.name, "must be 32 letters and digits (this one has %d characters; look for quotes or spaces)", len(v.value))
-		}
-	}
-	c.vendorRPS = number(get("YIBEIDIAO_RPS"), 1, 1.0/3600, "YIBEIDIAO_RPS",
-		"vendor requests per second for this replica, a number from 0.000278 (one an hour) up, like 1 or 0.5", bad)
-	c.vendorBurst = whole(get("YIBEIDIAO_BURST"), 3, "YIBEIDIAO_BURST", "vendor requests allowed at once", bad)
-	c.vendorTimeout = duration(get("YIBEIDIAO_TIMEOUT"), yibeidiao.DefaultTimeout, "YIBEIDIAO_TIMEOUT", bad)
-	c.verifyResponse = true
-	if v := get("YIBEIDIAO_VERIFY_RESPONSE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad("YIBEIDIAO_VERIFY_RESPONSE", "must be true or false, not %q", v)
-		} else {
-			c.verifyResponse = b
-		}
-	}
-	c.commandTimeout = duration(get("COMMAND_TIMEOUT"), bot.DefaultCommandTimeout, "COMMAND_TIMEOUT", bad)
-
-	c.language = strings.ToLower(cmp.Or(get("BOT_LANGUAGE"), "en"))
-	if !slices.Contains(bot.Languages, c.language) {
-		bad("BOT_LANGUAGE", "must be one of %s, not %q", strings.Join(bot.Languages, ", "), get("BOT_LANGUAGE"))
-	}
-
-	if c.healthAddr != "" && !validListenAddr(c.healthAddr) {
-		bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %q (with docker --env-file, put no comment on the same line)", c.healthAddr)
-	}
+	c.redisURL = r.text("REDIS_URL", "")
 	if c.redisURL != "" {
 		if _, err := replicas.ParseURL(c.redisURL); err != nil {
-			bad("REDIS_URL", "must be redis://[user:password@]host[:port][/db] or rediss://… for TLS (the value is not shown: it may hold a password)")
+			r.bad("REDIS_URL", "must be redis://[user:password@]host[:port][/db] or rediss://… for TLS (the value is not shown: it may hold a password)")
 		}
 	}
-	if err := c.logLevel.UnmarshalText([]byte(cmp.Or(get("LOG_LEVEL"), "info"))); err != nil {
-		bad("LOG_LEVEL", "must be debug, info, warn or error, not %q", get("LOG_LEVEL"))
+	c.healthAddr = r.text("HEALTH_ADDR", "")
+	if c.healthAddr != "" && !validListenAddr(c.healthAddr) {
+		r.bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %s (with docker --env-file, put no comment on the same line)", showable(c.healthAddr))
 	}
-	c.logFormat = strings.ToLower(cmp.Or(get("LOG_FORMAT"), "text"))
+	if err := c.logLevel.UnmarshalText([]byte(r.text("LOG_LEVEL", "info"))); err != nil {
+		r.bad("LOG_LEVEL", "must be debug, info, warn or error, not %s", showable(r.text("LOG_LEVEL", "")))
+	}
+	c.logFormat = strings.ToLower(r.text("LOG_FORMAT", "text"))
 	if c.logFormat != "text" && c.logFormat != "json" {
-		bad("LOG_FORMAT", "must be text or json, not %q", get("LOG_FORMAT"))
+		r.bad("LOG_FORMAT", "must be text or json, not %s", showable(c.logFormat))
 	}
-	if len(errs) > 0 {
-		return config{}, fmt.Errorf("configuration:\n%w", errors.Join(errs...))
+	if len(r.errs) > 0 {
+		return config{}, fmt.Errorf("configuration:\n%w", errors.Join(r.errs...))
 	}
 	return c, nil
 }
 
-// userRate is USER_RATE_PER_MINUTE as the bot takes it.
-func (c config) userRate() rate.Limit { return rate.Limit(c.userRatePerMinute / 60) }
+// reader reads variables, each named once, and collects what is wrong.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
 
-func absoluteURL(v, def, name string, bad func(string, string, ...any)) string {
-	v = cmp.Or(v, def)
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad(name, "must be an absolute http(s) URL, not %q (default %s)", redactURL(v), def)
+func (r *reader) bad(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+// text is a variable's value without surrounding space, or def.
+func (r *reader) text(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) token(name, prefix, where string) string {
+	v := r.text(name, "")
+	switch {
+	case v == "":
+		r.bad(name, "missing; %s", where)
+	case !strings.HasPrefix(v, prefix):
+		r.bad(name, "must start with %q; %s", prefix, where)
 	}
 	return v
 }
 
-func idList(name, v string, pattern *regexp.Regexp, what string, bad func(string, string, ...any)) []string {
-	var ids []string
-	for id := range strings.SplitSeq(v, ",") {
-		id = strings.TrimSpace(id)
-		if id == "" {
-			continue
-		}
-		if !pattern.MatchString(id) {
-			bad(name, "%q is not one of %s", id, what)
-			continue
-		}
-		ids = append(ids, id)
+func (r *reader) vendorID(name string) string {
+	v := r.text(name, "")
+	switch {
+	case v == "":
+		r.bad(name, "missing; the vendor's customer service gives each enterprise a key and a token")
+	case !vendorIDPattern.MatchString(v):
+		r.bad(name, "must be 32 letters and digits (this one has %d characters; look for quotes or spaces)", len(v))
 	}
-	return ids
+	return v
+}
+
+// url reads an absolute http(s) URL: one, with no spaces (an inline comment
+// after the value ends up inside it).
+func (r *reader) url(name, def string) string {
+	v := r.text(name, def)
+	u, err := url.Parse(v)
+	switch {
+	case strings.ContainsFunc(v, unicode.IsSpace):
+		r.bad(name, "must be one URL with no spaces (with docker --env-file or .env, put a comment on its own line, not after the value); default %s", def)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
+		r.bad(name, "must be an absolute URL starting with http:// or https://, not %s (default %s)", showable(v), def)
+	}
+	return v
+}
+
+// ids reads a comma-separated list of IDs.
+func (r *reader) ids(name string, pattern *regexp.Regexp, what string) []string {
+	return r.list(name, nil, pattern.MatchString, what)
+}
+
+// list reads a comma-separated list, each item valid, or def when unset.
+func (r *reader) list(name string, def []string, valid func(string) bool, what string) []string {
+	v := r.text(name, "")
+	if v == "" {
+		return def
+	}
+	var items []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		if !valid(item) {
+			r.bad(name, "%s is not %s", showable(item), what)
+			continue
+		}
+		items = append(items, item)
+	}
+	return items
+}
+
+// duration reads a Go duration from least to most; why says what the lower
+// bound protects.
+func (r *reader) duration(name string, def, least, most time.Duration, why string) time.Duration {
+	v := r.text(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < least || d > most {
+		r.bad(name, "must be a Go duration from %v to %v, like 10s or 1m30s, not %s %s", least, most, showable(v), why)
+		return def
+	}
+	return d
 }
 
 // number reads a rate: finite, at least least (a turn an hour, so that no
 // wait is absurd) and at most a million.
-func number(v string, def, least float64, name, what string, bad func(string, string, ...any)) float64 {
+func (r *reader) number(name string, def, least float64, what string) float64 {
+	v := r.text(name, "")
 	if v == "" {
 		return def
 	}
 	n, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(n) || n < least || n > 1e6 {
-		bad(name, "must be %s, not %q", what, v)
+		r.bad(name, "must be %s, not %s", what, showable(v))
 		return def
 	}
 	return n
 }
 
 // whole reads a burst: a whole number from 1 to a million.
-func whole(v string, def int, name, what string, bad func(string, string, ...any)) int {
+func (r *reader) whole(name string, def int, what string) int {
+	v := r.text(name, "")
 	if v == "" {
 		return def
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 1e6 {
-		bad(name, "must be a whole number of 1 or more (%s), not %q", what, v)
+		r.bad(name, "must be a whole number of 1 or more (%s), not %s", what, showable(v))
 		return def
 	}
 	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.text(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.bad(name, "must be true or false, not %s", showable(v))
+		return def
+	}
+	return b
+}
+
+// showable is a value fit to quote back in a configuration error: the value
+// itself, unless it may hold a secret (a user or password before an @, a
+// token's shape), which is never echoed.
+func showable(v string) string {
+	if strings.Contains(v, "@") || scrub(v) != v || len(v) > 200 {
+		return "the value given (not shown: it may hold a password or token)"
+	}
+	return strconv.Quote(v)
 }
 
 // validListenAddr accepts host:port and :port with a numeric port, and a
@@ -244,14 +297,45 @@ func validListenAddr(addr string) bool {
 	return host == "" || net.ParseIP(host) != nil || hostPattern.MatchString(host)
 }
 
-func duration(v string, def time.Duration, name string, bad func(string, string, ...any)) time.Duration {
-	if v == "" {
-		return def
+// client makes the vendor client this configuration describes, taking
+// turns from limiter; more options override it.
+func (v vendorConfig) client(limiter yibeidiao.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
+	version, _ := buildVersion()
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxResponseHeaderBytes = maxVendorHeaderBytes
+	opts := []yibeidiao.Option{
+		yibeidiao.WithBaseURL(v.baseURL),
+		yibeidiao.WithHTTPClient(&http.Client{Timeout: v.timeout, Transport: transport}),
+		yibeidiao.WithLimiter(limiter),
+		yibeidiao.WithLinkHosts(v.linkHosts...),
+		yibeidiao.WithUserAgent("tempreport/" + version),
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		bad(name, "must be a Go duration above zero, like 10s or 1m30s, not %q", v)
-		return def
+	if !v.verify {
+		opts = append(opts, yibeidiao.WithoutResponseVerification())
 	}
-	return d
+	return yibeidiao.New(v.key, v.token, append(opts, more...)...)
+}
+
+// maxVendorHeaderBytes bounds the vendor's response headers: its answer is
+// a small JSON envelope, and a hostile server must not make each call hold
+// megabytes.
+const maxVendorHeaderBytes = 16 << 10
+
+// limiter is the vendor budget of this process alone.
+func (v vendorConfig) limiter() yibeidiao.Limiter {
+	return yibeidiao.NewLocalLimiter(rate.Limit(v.rps), v.burst)
+}
+
+// secrets lists what the configuration holds that must never be printed:
+// the tokens, and the user and password of the URLs (a reverse proxy may
+// need them).
+func (c config) secrets() []string {
+	s := []string{c.bot.AppToken, c.bot.BotToken, c.vendor.token}
+	for _, raw := range []string{c.vendor.baseURL, c.bot.APIURL, c.redisURL} {
+		if u, err := url.Parse(raw); err == nil && u.User != nil {
+			p, _ := u.User.Password()
+			s = append(s, u.User.String(), u.User.Username(), p)
+		}
+	}
+	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/hr-tools/tempreport/bot"
 )
 
@@ -41,7 +43,7 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		health := h.Health()
-		body := healthBody{Connected: health.Connected, Status: health.Status, Access: "ok", Version: version + " (" + commit + ")"}
+		body := healthBody{Connected: health.Connected, Status: scrub(health.Status), Access: "ok", Version: version + " (" + commit + ")"}
 		if redis != nil {
 			body.Redis = redis()
 		}
@@ -63,8 +65,18 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 	return mux
 }
 
-// shutdownTimeout bounds closing the health server.
-const shutdownTimeout = time.Second
+// The ops server's limits. It serves probes and a scraper on the cluster
+// network, a few small requests a minute: whoever else reaches it must not
+// be able to hold its connections or the process's file descriptors (every
+// vendor call needs one).
+const (
+	shutdownTimeout = time.Second
+	maxOpsConns     = 32 // connections served at once; more wait in the kernel's backlog
+	opsReadTimeout  = 5 * time.Second
+	opsWriteTimeout = 10 * time.Second
+	opsIdleTimeout  = 15 * time.Second
+	opsMaxHeader    = 8 << 10
+)
 
 // serveHealth serves the operator's endpoints; the returned func stops it.
 func serveHealth(addr string, handler http.Handler, log *slog.Logger) (stop func(), err error) {
@@ -72,7 +84,16 @@ func serveHealth(addr string, handler http.Handler, log *slog.Logger) (stop func
 	if err != nil {
 		return nil, fmt.Errorf("HEALTH_ADDR %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	ln = netutil.LimitListener(ln, maxOpsConns)
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: opsReadTimeout,
+		ReadTimeout:       opsReadTimeout,
+		WriteTimeout:      opsWriteTimeout,
+		IdleTimeout:       opsIdleTimeout,
+		MaxHeaderBytes:    opsMaxHeader,
+		ErrorLog:          slog.NewLogLogger(log.With("server", "ops").Handler(), slog.LevelWarn),
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

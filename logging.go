@@ -12,13 +12,19 @@ import (
 )
 
 // credentialPattern matches what must never be printed even if a bug lets
-// it near a log line or the terminal: Slack tokens, Slack response URLs and
-// signed links (a report link is an OSS URL signed with Signature= and
-// Expires=). A URL ends where a log line's quoting or spacing does.
-var credentialPattern = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|https?://hooks\.slack(-gov)?\.com/[^\s"'\\<>]*|https?://[^\s"'\\<>]*(Signature|Expires|OSSAccessKeyId|ticket)=[^\s"'\\<>]*`)
+// it near a log line or the terminal: Slack tokens, Slack response URLs,
+// signed links of any scheme (a report link is an OSS URL signed with
+// Signature= and Expires=; a socket URL carries a ticket=), and secret
+// query parameters on their own. A URL ends where a log line's quoting or
+// spacing does.
+var credentialPattern = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|` +
+	`https?://hooks\.slack(-gov)?\.com/[^\s"'\\<>]*|` +
+	`(?i)[a-z][a-z0-9+.-]*://[^\s"'\\<>]*(Signature|Expires|OSSAccessKeyId|ticket|token|secret|password)=[^\s"'\\<>]*|` +
+	`(?i)\b(Signature|OSSAccessKeyId|ticket|token|secret|password)=[^&\s"'\\<>]+`)
 
-// userinfoPattern matches the user and password of any URL.
-var userinfoPattern = regexp.MustCompile(`://[^/\s"'\\<>@]+@`)
+// userinfoPattern matches the user and password of a URL, with or without
+// its scheme (user:password@host, as an operator may write it).
+var userinfoPattern = regexp.MustCompile(`[^/\s"'\\<>@=(]*:[^/\s"'\\<>@]+@`)
 
 // scrubber removes the given secrets, in every form a log handler may write
 // them, and anything shaped like a credential from everything written
@@ -58,12 +64,21 @@ func printedForms(s string) []string {
 
 // Write writes p scrubbed. It reports len(p) written, as callers expect.
 func (s *scrubber) Write(p []byte) (int, error) {
-	clean := credentialPattern.ReplaceAllString(s.secrets.Replace(string(p)), "[REDACTED]")
-	clean = userinfoPattern.ReplaceAllString(clean, "://[REDACTED]@")
-	if _, err := io.WriteString(s.w, clean); err != nil {
+	if _, err := io.WriteString(s.w, s.scrub(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// scrub removes the secrets and anything shaped like a credential from text.
+func (s *scrubber) scrub(text string) string {
+	return scrub(s.secrets.Replace(text))
+}
+
+// scrub removes anything shaped like a credential from text.
+func scrub(text string) string {
+	text = credentialPattern.ReplaceAllString(text, "[REDACTED]")
+	return userinfoPattern.ReplaceAllString(text, "[REDACTED]@")
 }
 
 // newLogger makes the program's logger, writing through a scrubber.
@@ -83,20 +98,6 @@ func readableDuration(_ []string, a slog.Attr) slog.Attr {
 		return slog.String(a.Key, a.Value.Duration().String())
 	}
 	return a
-}
-
-// secrets lists what the configuration holds that must never be printed:
-// the tokens, and the user and password of the URLs (a reverse proxy may
-// need them).
-func (c config) secrets() []string {
-	s := []string{c.slackAppToken, c.slackBotToken, c.vendorToken}
-	for _, raw := range []string{c.vendorBaseURL, c.slackAPIURL, c.redisURL} {
-		if u, err := url.Parse(raw); err == nil && u.User != nil {
-			p, _ := u.User.Password()
-			s = append(s, u.User.String(), u.User.Username(), p)
-		}
-	}
-	return s
 }
 
 // redactURL is a URL fit to print: without its user and password.

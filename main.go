@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -29,7 +28,7 @@ func main() {
 	// godotenv never overrides a variable that is already set.
 	_ = godotenv.Load()
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "tempreport:", err)
+		fmt.Fprintln(newScrubber(os.Stderr), "tempreport:", err) // a configuration error may quote a value
 		os.Exit(1)
 	}
 }
@@ -84,43 +83,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return serve(ctx, cfg, log)
 }
 
-// newVendor makes the vendor client the configuration describes; more
-// options override it.
-func newVendor(cfg config, limiter yibeidiao.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
-	version, _ := buildVersion()
-	opts := []yibeidiao.Option{
-		yibeidiao.WithBaseURL(cfg.vendorBaseURL),
-		yibeidiao.WithHTTPClient(&http.Client{Timeout: cfg.vendorTimeout}),
-		yibeidiao.WithLimiter(limiter),
-		yibeidiao.WithLinkHosts(cfg.linkHosts...),
-		yibeidiao.WithUserAgent("tempreport/" + version),
-	}
-	if !cfg.verifyResponse {
-		opts = append(opts, yibeidiao.WithoutResponseVerification())
-	}
-	return yibeidiao.New(cfg.vendorKey, cfg.vendorToken, append(opts, more...)...)
-}
-
-// botConfig is the bot's part of the configuration.
-func botConfig(cfg config, log *slog.Logger) bot.Config {
-	return bot.Config{
-		AppToken:       cfg.slackAppToken,
-		BotToken:       cfg.slackBotToken,
-		APIURL:         cfg.slackAPIURL,
-		Command:        cfg.command,
-		AllowedUsers:   cfg.allowedUsers,
-		AllowedGroups:  cfg.allowedGroups,
-		GroupRefresh:   cfg.groupRefresh,
-		GroupMaxStale:  cfg.groupMaxStale,
-		UserRate:       cfg.userRate(),
-		UserBurst:      cfg.userBurst,
-		CommandTimeout: cfg.commandTimeout,
-		Language:       cfg.language,
-		Logger:         log,
-		Hint:           hint,
-	}
-}
-
 // redisPrefix keeps one Slack app's keys apart from another's in a shared
 // Redis: "tempreport:" and the app ID, which is the app-level token's third
 // part (xapp-1-A0123456789-…); the token's secret part is not used.
@@ -134,26 +96,26 @@ func redisPrefix(appToken string) string {
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	version, commit := buildVersion()
-	log.Info("starting", "version", version, "commit", commit, "slack_api", redactURL(cfg.slackAPIURL), "vendor", redactURL(cfg.vendorBaseURL),
-		"link_hosts", cfg.linkHosts, "vendor_rps", cfg.vendorRPS, "vendor_burst", cfg.vendorBurst,
-		"user_rate_per_minute", cfg.userRatePerMinute, "user_burst", cfg.userBurst, "vendor_timeout", cfg.vendorTimeout,
-		"command_timeout", cfg.commandTimeout, "language", cfg.language, "health_addr", cfg.healthAddr,
+	log.Info("starting", "version", version, "commit", commit, "slack_api", redactURL(cfg.bot.APIURL), "vendor", redactURL(cfg.vendor.baseURL),
+		"link_hosts", cfg.vendor.linkHosts, "vendor_rps", cfg.vendor.rps, "vendor_burst", cfg.vendor.burst,
+		"user_rate_per_minute", float64(cfg.bot.UserRate)*60, "user_burst", cfg.bot.UserBurst, "vendor_timeout", cfg.vendor.timeout,
+		"command_timeout", cfg.bot.CommandTimeout, "language", cfg.bot.Language, "health_addr", cfg.healthAddr,
 		"redis", redactURL(cfg.redisURL))
-	if !cfg.verifyResponse {
+	if !cfg.vendor.verify {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
 	m := newMetrics()
-	limiter := yibeidiao.NewLocalLimiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst)
-	ledger := bot.NewLocalLedger(cfg.userRate(), cfg.userBurst)
+	limiter := cfg.vendor.limiter()
+	ledger := bot.NewLocalLedger(cfg.bot.UserRate, cfg.bot.UserBurst)
 	var redisState func() string
 	if cfg.redisURL != "" {
-		store, err := replicas.Open(ctx, cfg.redisURL, redisPrefix(cfg.slackAppToken), log)
+		store, err := replicas.Open(ctx, cfg.redisURL, redisPrefix(cfg.bot.AppToken), log)
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w\n%s", err, hint(err))
 		}
 		defer store.Close()
-		limiter = store.Limiter(rate.Limit(cfg.vendorRPS), cfg.vendorBurst, limiter)
-		ledger = store.Ledger(cfg.userRate(), cfg.userBurst, ledger)
+		limiter = store.Limiter(rate.Limit(cfg.vendor.rps), cfg.vendor.burst, limiter)
+		ledger = store.Ledger(cfg.bot.UserRate, cfg.bot.UserBurst, ledger)
 		m.watchRedis(store.Up)
 		redisState = func() string {
 			if store.Up() {
@@ -162,13 +124,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return "unreachable: this replica counts its own limits and redeliveries until Redis is back"
 		}
 	}
-	vendor, err := newVendor(cfg, limiter, yibeidiao.WithObserver(m))
+	vendor, err := cfg.vendor.client(limiter, yibeidiao.WithObserver(m))
 	if err != nil {
 		return err
 	}
-	bc := botConfig(cfg, log)
-	bc.Observer = m
-	bc.Ledger = ledger
+	bc := cfg.bot
+	bc.Logger, bc.Observer, bc.Ledger, bc.Hint = log, m, ledger, hint
 	b, err := bot.New(vendor, bc)
 	if err != nil {
 		return err

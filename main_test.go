@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -84,10 +85,47 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
-	if !strings.HasSuffix(c.slackAPIURL, "/api/") || c.command != "/tempreport" || c.vendorBaseURL != "http://api.yibeidiao.com/open/company" ||
-		c.vendorRPS != 1 || c.vendorBurst != 3 || c.vendorTimeout != 10*time.Second || !c.verifyResponse ||
-		len(c.allowedUsers) != 2 || c.allowedUsers[1] != "U0SECOND" || len(c.allowedGroups) != 1 || c.healthAddr != "" {
+	if !strings.HasSuffix(c.bot.APIURL, "/api/") || c.bot.Command != "/tempreport" || c.vendor.baseURL != "http://api.yibeidiao.com/open/company" ||
+		c.vendor.rps != 1 || c.vendor.burst != 3 || c.vendor.timeout != 10*time.Second || !c.vendor.verify ||
+		len(c.bot.AllowedUsers) != 2 || c.bot.AllowedUsers[1] != "U0SECOND" || len(c.bot.AllowedGroups) != 1 || c.healthAddr != "" ||
+		c.bot.Language != "en" || c.redisURL != "" {
 		t.Errorf("loadConfig = %+v, want the documented defaults", c)
+	}
+}
+
+// TestConfigNeverEchoesASecret: a value that carries a user and password,
+// or looks like a token, is never quoted back, in any shape.
+func TestConfigNeverEchoesASecret(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, value string }{
+		{"YIBEIDIAO_BASE_URL", "proxyuser:PROXYSECRET42@127.0.0.1:9/open/company"},
+		{"YIBEIDIAO_BASE_URL", "https:/proxyuser:PROXYSECRET42@127.0.0.1/open/company"},
+		{"YIBEIDIAO_BASE_URL", "http//proxyuser:PROXYSECRET42@127.0.0.1/open/company"},
+		{"YIBEIDIAO_BASE_URL", "https:///proxyuser:PROXYSECRET42@127.0.0.1/open/company"},
+		{"SLACK_API_URL", "proxyuser:PROXYSECRET42@slack.example/api/"},
+		{"ALLOWED_USER_IDS", "xoxb-4242-PROXYSECRET42"},
+		{"ALLOWED_USERGROUP_IDS", "xapp-1-A0-PROXYSECRET42"},
+		{"YIBEIDIAO_LINK_HOSTS", "u:PROXYSECRET42@res.yibeidiao.com"},
+		{"REDIS_URL", "redis//:PROXYSECRET42@redis:6379"},
+		{"HEALTH_ADDR", "xoxp-PROXYSECRET42"},
+		{"BOT_LANGUAGE", "xoxb-PROXYSECRET42"},
+	} {
+		_, _, e := fakesFor(t)
+		e[tt.name] = tt.value
+		_, err := loadConfig(e.get)
+		if err == nil || !strings.Contains(err.Error(), tt.name+":") {
+			t.Errorf("%s=%q: loadConfig = %v, want it refused naming %s", tt.name, tt.value, err, tt.name)
+			continue
+		}
+		if strings.Contains(err.Error(), "PROXYSECRET42") {
+			t.Errorf("%s=%q: the error echoes the secret: %v", tt.name, tt.value, err)
+		}
+		// And the program's own last line, as main prints it.
+		var out bytes.Buffer
+		fmt.Fprintln(newScrubber(&out), "tempreport:", tt.value)
+		if strings.Contains(out.String(), "PROXYSECRET42") {
+			t.Errorf("the scrubber lets %q through: %s", tt.value, out.String())
+		}
 	}
 }
 
@@ -166,6 +204,17 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"HEALTH_ADDR", "local host:8080"},
 		{"ALLOWED_USERGROUP_REFRESH", "500ms"},
 		{"ALLOWED_USERGROUP_MAX_STALE", "1m"}, // not longer than the 5m refresh
+		{"YIBEIDIAO_TIMEOUT", "1ns"},
+		{"YIBEIDIAO_TIMEOUT", "2000000h"},
+		{"COMMAND_TIMEOUT", "1ns"},
+		{"COMMAND_TIMEOUT", "2000000h"},
+		{"ALLOWED_USERGROUP_MAX_STALE", "2000000h"},
+		{"YIBEIDIAO_LINK_HOSTS", "*.com"},
+		{"YIBEIDIAO_LINK_HOSTS", "com"},
+		{"YIBEIDIAO_BASE_URL", "http://api.yibeidiao.com/open/company # vendor"},
+		{"SLACK_API_URL", "https://slack.com/api/ #"},
+		{"BOT_LANGUAGE", "zh-TW"},
+		{"BOT_LANGUAGE", "fr"},
 	} {
 		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
@@ -176,6 +225,8 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 	for _, tt := range []struct{ name, value string }{
 		{"YIBEIDIAO_RPS", "0.0003"}, {"USER_RATE_PER_MINUTE", "0.02"}, {"HEALTH_ADDR", "127.0.0.1:0"},
 		{"HEALTH_ADDR", "[::1]:8080"}, {"HEALTH_ADDR", "health.internal:8080"},
+		{"BOT_LANGUAGE", "zh-CN"}, {"BOT_LANGUAGE", "zh-Hans"}, {"BOT_LANGUAGE", "ZH"}, {"BOT_LANGUAGE", "en-GB"},
+		{"YIBEIDIAO_LINK_HOSTS", "res.yibeidiao.com:8443, *.oss.example.cn"},
 	} {
 		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
@@ -618,6 +669,19 @@ func TestHealthEndpoint(t *testing.T) {
 			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {
 			t.Errorf("healthz with %+v = %d %s, want %d and access %q", tt.health, rec.Code, rec.Body, tt.wantStatus, tt.wantAccess)
 		}
+	}
+	// A status that quotes a socket URL does not show its ticket; /livez
+	// answers whatever the socket does; Redis's state is in the body.
+	rec := httptest.NewRecorder()
+	leaky := stubHealth{Status: `connection error: parse "wss://wss-primary.slack.com/link/?ticket=SECRETTICKET42&app_id=A1": bad`}
+	opsHandler(leaky, func() string { return "unreachable" }, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if strings.Contains(rec.Body.String(), "SECRETTICKET42") || !strings.Contains(rec.Body.String(), `"redis":"unreachable"`) {
+		t.Errorf("healthz = %s, want no ticket and the Redis state", rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	opsHandler(leaky, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/livez", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("livez while disconnected = %d, want 200", rec.Code)
 	}
 	if err := probeHealth(t.Context(), "", &bytes.Buffer{}); err == nil {
 		t.Error("-healthcheck without HEALTH_ADDR succeeded")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -213,4 +214,53 @@ func TestReplicasKeepAnsweringWithoutRedis(t *testing.T) {
 	if links := answers(t, ctx, fakeSlack, cmds); links != 2 {
 		t.Errorf("with Redis back, 6 commands over two replicas: %d links, want one burst of 2", links)
 	}
+}
+
+// TestOpsPortCannotBeExhausted: hundreds of idle connections to the ops
+// port hold no more than a few file descriptors of the bot, and commands
+// are still answered while they are held.
+func TestOpsPortCannotBeExhausted(t *testing.T) {
+	t.Parallel()
+	fakeSlack, _, e := fakesFor(t)
+	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
+	e["LOG_LEVEL"] = "info"
+	c := startChild(t, e)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := fakeSlack.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.logs.WaitFor(ctx, "health and metrics endpoints listening"); err != nil {
+		t.Fatal(err)
+	}
+	before := openFiles(t, c.cmd.Process.Pid)
+	var conns []net.Conn
+	defer func() {
+		for _, conn := range conns {
+			conn.Close()
+		}
+	}()
+	for range 300 {
+		conn, err := net.Dial("tcp", e["HEALTH_ADDR"])
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(conns), err)
+		}
+		conns = append(conns, conn)
+	}
+	if links := answers(t, ctx, fakeSlack, []slacktest.Command{{UserID: "U0ALLOWED", Text: readyRecord}}); links != 1 {
+		t.Errorf("with 300 idle connections on the ops port, a command got no link")
+	}
+	if after := openFiles(t, c.cmd.Process.Pid); after > before+maxOpsConns+8 {
+		t.Errorf("300 idle connections to the ops port hold %d of the bot's file descriptors (%d before), want at most %d more",
+			after-before, before, maxOpsConns)
+	}
+}
+
+func openFiles(t *testing.T, pid int) int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Skipf("cannot count open files: %v", err)
+	}
+	return len(fds)
 }

@@ -154,6 +154,24 @@ func (s *seenEnvelopes) forget(now time.Time) {
 	}
 }
 
+// trim drops every entry too old to matter, however many: the loop only
+// forgets a few per envelope, so after a flood the memory would otherwise
+// wait for the next envelopes.
+func (s *seenEnvelopes) trim(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.order) > 0 && (now.Sub(s.order[0].read) >= rememberFor || len(s.order) > rememberAtMost) {
+		if s.byID[s.order[0].envelopeID] == s.order[0] {
+			delete(s.byID, s.order[0].envelopeID)
+		}
+		s.order[0] = nil
+		s.order = s.order[1:]
+	}
+	if len(s.order) == 0 {
+		s.order = nil // let the backing array go
+	}
+}
+
 // lookup returns what was acked for an envelope.
 func (s *seenEnvelopes) lookup(envelopeID string) (pendingAck, bool) {
 	s.mu.Lock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/hr-tools/tempreport/internal/cleantext"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -110,16 +111,18 @@ func (b *Bot) audit(j *job, res result, level slog.Level, delivery string, postE
 		attrs = append(attrs, slog.String("vendor_code", apiErr.Code), slog.String("seq", apiErr.Seq))
 	}
 	if untrusted, ok := errors.AsType[*yibeidiao.UntrustedLinkError](res.err); ok {
-		attrs = append(attrs, slog.String("link_host", untrusted.Host), slog.String("seq", untrusted.Seq))
+		attrs = append(attrs, slog.String("link_host", cleantext.String(untrusted.Host)), slog.String("seq", untrusted.Seq))
 	}
 	if res.err != nil && level >= slog.LevelWarn {
-		attrs = append(attrs, slog.String("error", res.err.Error()))
+		// Text from outside (the vendor's message, a host) is cleaned of
+		// control and invisible characters before it reaches a log.
+		attrs = append(attrs, slog.String("error", cleantext.String(res.err.Error())))
 		if hint := b.cfg.Hint(res.err); hint != "" {
-			attrs = append(attrs, slog.String("hint", hint))
+			attrs = append(attrs, slog.String("hint", cleantext.String(hint)))
 		}
 	}
 	if postErr != nil {
-		attrs = append(attrs, slog.String("delivery_error", postErr.Error()))
+		attrs = append(attrs, slog.String("delivery_error", cleantext.String(postErr.Error())))
 	}
 	b.cfg.Observer.Answered(j.kind, res.outcome) // counted before it is logged: a reader of the log finds it counted
 	b.log.LogAttrs(context.Background(), level, j.kind, attrs...)

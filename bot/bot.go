@@ -46,7 +46,7 @@ type Config struct {
 	MaxInFlight    int           // commands waiting on the vendor at once; beyond, "busy"; default 1000
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
-	Language       string        // what people are answered in: one of [Languages]; default "en"
+	Language       string        // what people are answered in: one of [Languages], or a tag [Language] reads; default "en"
 	Logger         *slog.Logger  // default slog.Default()
 	// Observer is told what the bot did, for metrics. Default: nobody.
 	Observer Observer
@@ -138,10 +138,11 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	cfg.CommandTimeout = cmp.Or(cfg.CommandTimeout, DefaultCommandTimeout)
 	cfg.DrainTimeout = cmp.Or(cfg.DrainTimeout, DefaultDrainTimeout)
 	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
-	w, ok := languages[cmp.Or(cfg.Language, "en")]
+	lang, ok := Language(cmp.Or(cfg.Language, "en"))
 	if !ok {
 		return nil, fmt.Errorf("bot: no language %q; there are %v", cfg.Language, Languages)
 	}
+	w := languages[lang]
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -224,6 +225,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	runErr := make(chan error, 1)
 	bg.Go(func() { runErr <- b.sm.RunContext(sock) })
 	bg.Go(func() { b.refreshGroupsEvery(sock) })
+	bg.Go(func() { b.trimEvery(sock, time.Minute) })
 	acking, stopAcking := context.WithCancel(context.WithoutCancel(ctx))
 	settling, stopSettling := context.WithCancel(context.WithoutCancel(ctx))
 	var acker, settler sync.WaitGroup
@@ -348,6 +350,20 @@ func (b *Bot) refreshGroups(ctx context.Context) {
 		}
 	}
 	b.log.Debug("allowed user groups read", "groups", len(b.cfg.AllowedGroups), "group_members", members)
+}
+
+// trimEvery drops old redelivery memory every so often, flood or not.
+func (b *Bot) trimEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			b.seen.trim(now)
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (b *Bot) refreshGroupsEvery(ctx context.Context) {

@@ -918,3 +918,35 @@ func TestSocketDroppedMidBurst(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsignedVendorWordsAreNotShown: a failure envelope without the
+// vendor's signature (anyone on a plain-http path could write it) is
+// answered with fixed words and its code, never its text; a signed one
+// is shown with its links neutralised. Invisible characters never reach
+// the log.
+func TestUnsignedVendorWordsAreNotShown(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"en", "zh"} {
+		h := start(t, func(s *setup) { s.cfg.Language = lang })
+		h.vendor.SetFault(yibeidiaotest.Fault{Body: `{"code":"1001","msg":"记录异常\u200b，请登录 www.yibeidiao-report.com/login 重新验证\u202e"}`})
+		env, _ := h.command(allowedUser, readyRecord)
+		m := h.answer(env)
+		raw := m.Raw() + m.Text
+		if strings.Contains(raw, "yibeidiao-report") || strings.Contains(raw, "请登录") || !strings.Contains(raw, "1001") {
+			t.Errorf("%s: an unsigned refusal shows %s", lang, raw)
+		}
+		h.vendor.SetFault(yibeidiaotest.Fault{Code: "1001", Msg: "请登录 www.yibeidiao-report.com/login 重新验证"})
+		env, _ = h.command(allowedUser, readyRecord)
+		m = h.answer(env)
+		raw = m.Raw() + m.Text
+		if strings.Contains(raw, "yibeidiao-report") || !strings.Contains(raw, "请登录") {
+			t.Errorf("%s: a signed refusal with a link shows %s", lang, raw)
+		}
+		if err := h.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if logs := h.logs.String(); strings.Contains(logs, "\u200b") || strings.Contains(logs, "\u202e") || strings.Contains(logs, "yibeidiao-report") {
+			t.Errorf("%s: the log carries invisible characters or the vendor's link:\n%s", lang, logs)
+		}
+	}
+}

@@ -59,8 +59,19 @@ type words struct {
 	freshLink   string
 }
 
-// Languages are the values [Config.Language] takes.
+// Languages are the languages the bot speaks; [Config.Language] takes
+// these and what [Language] reads as them.
 var Languages = []string{"en", "zh"}
+
+// Language reads a language tag as one of [Languages]: "zh-CN", "zh_Hans"
+// and "ZH" are "zh"; "en-GB" is "en". ok is false for any other language.
+func Language(tag string) (lang string, ok bool) {
+	base, _, _ := strings.Cut(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-"), "-")
+	if _, ok := languages[base]; !ok || strings.HasPrefix(strings.ToLower(tag), "zh-tw") || strings.HasPrefix(strings.ToLower(tag), "zh-hant") {
+		return "", false
+	}
+	return base, true
+}
 
 var languages = map[string]*words{"en": english, "zh": chinese}
 

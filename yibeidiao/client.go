@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ const (
 	// DefaultLinkHost is the only host a report link may be on by default:
 	// the host of the vendor's documented example link.
 	DefaultLinkHost = "res.yibeidiao.com"
+	// DefaultRate and DefaultBurst are a polite budget for one enterprise
+	// key, requests a second and at once: the vendor documents no limit.
+	DefaultRate  = 1.0
+	DefaultBurst = 3
 
 	codeOK       = "000"
 	maxRetries   = 2        // transient failures are tried at most three times in all
@@ -127,9 +132,10 @@ func NewLocalLimiter(r rate.Limit, burst int) Limiter { return localLimiter{rate
 
 // WithLinkHosts sets the hosts a report link may be on (default
 // [DefaultLinkHost]). A pattern is a host name, or "*.example.com" for any
-// subdomain of example.com. A link must also be https. The vendor's answer
-// signature does not cover the link, so this is what makes a link shown to
-// a person the vendor's.
+// subdomain of example.com, with a port if links use one. A link must also
+// be https, on the default port unless the pattern names one, with no user
+// info before the host. The vendor's answer signature does not cover the
+// link, so this is what makes a link shown to a person the vendor's.
 func WithLinkHosts(patterns ...string) Option { return func(o *options) { o.linkHosts = patterns } }
 
 // Observer is told about every HTTP attempt and every rate-limit wait, for
@@ -214,30 +220,61 @@ func New(key, token string, opts ...Option) (*Client, error) {
 }
 
 // ValidLinkHost reports whether p is a pattern [WithLinkHosts] accepts: a
-// host name or IP address, or "*." and a host name.
+// host name of at least two labels or an IP address, or "*." and a host
+// name of at least two labels (not "*.com"), each optionally with a port
+// (":8443"); without one, a link must use https's default port.
 func ValidLinkHost(p string) bool {
-	name := strings.TrimPrefix(p, "*.")
+	name, port := splitLinkHost(p)
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	wild := strings.HasPrefix(name, "*.")
+	name = strings.TrimPrefix(name, "*.")
 	if name == "" || strings.Contains(name, "*") {
 		return false
 	}
-	return net.ParseIP(name) != nil || hostNamePattern.MatchString(name)
+	if ip := net.ParseIP(name); ip != nil {
+		return !wild
+	}
+	return hostNamePattern.MatchString(name) && strings.Contains(name, ".")
 }
 
 var hostNamePattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
 // trustedLink checks that a report link is https on a pinned host.
 func (c *Client) trustedLink(u *url.URL, seq string) error {
-	host := strings.ToLower(u.Hostname())
-	if u.Scheme != "https" {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	switch {
+	case u.Scheme != "https":
 		return &UntrustedLinkError{Host: host, Reason: "not https", Seq: seq}
+	case u.User != nil:
+		// https://evil.example@res.yibeidiao.com/… reads as evil.example.
+		return &UntrustedLinkError{Host: host, Reason: "user info before the host", Seq: seq}
 	}
 	for _, p := range c.linkHosts {
-		p = strings.ToLower(p)
-		if host == p || (strings.HasPrefix(p, "*.") && strings.HasSuffix(host, p[1:])) {
+		name, pport := splitLinkHost(strings.ToLower(p))
+		if port != pport && !(pport == "" && port == "443") {
+			continue
+		}
+		if host == name || (strings.HasPrefix(name, "*.") && strings.HasSuffix(host, name[1:])) {
 			return nil
 		}
 	}
+	if port != "" {
+		return &UntrustedLinkError{Host: host, Reason: "host or port not trusted", Seq: seq}
+	}
 	return &UntrustedLinkError{Host: host, Reason: "host not trusted", Seq: seq}
+}
+
+// splitLinkHost splits a link host pattern into its name and its port, if
+// it names one.
+func splitLinkHost(p string) (name, port string) {
+	if h, pt, err := net.SplitHostPort(p); err == nil {
+		return h, pt
+	}
+	return p, ""
 }
 
 // TempReport is a temporary report link. The URL is a bearer credential to a

@@ -162,6 +162,11 @@ func TestReportLinksArePinned(t *testing.T) {
 		{name: "wildcard does not match the apex", link: "https://yibeidiao.com/x.pdf", hosts: []string{"*.yibeidiao.com"}, wantHost: "yibeidiao.com"},
 		{name: "userinfo trick", link: "https://res.yibeidiao.com@evil.example/x.pdf", hosts: []string{"res.yibeidiao.com"}, wantHost: "evil.example"},
 		{name: "javascript", link: "javascript://res.yibeidiao.com/%0aalert(1)", hosts: []string{"res.yibeidiao.com"}, wantHost: "res.yibeidiao.com"},
+		{name: "user info before the trusted host", link: "https://evil.example@res.yibeidiao.com/x.pdf", hosts: []string{"res.yibeidiao.com"}, wantHost: "res.yibeidiao.com"},
+		{name: "another port on the trusted host", link: "https://res.yibeidiao.com:22/x.pdf", hosts: []string{"res.yibeidiao.com"}, wantHost: "res.yibeidiao.com"},
+		{name: "a port the pattern does not name", link: "https://res.yibeidiao.com:8443/x.pdf", hosts: []string{"res.yibeidiao.com:9443"}, wantHost: "res.yibeidiao.com"},
+		{name: "the port the pattern names", link: "https://res.yibeidiao.com:8443/x.pdf", hosts: []string{"res.yibeidiao.com:8443"}},
+		{name: "https's own port", link: "https://res.yibeidiao.com:443/x.pdf", hosts: []string{"res.yibeidiao.com"}},
 		{name: "exact host", link: "https://res.yibeidiao.com/survey-result/x.pdf", hosts: []string{"res.yibeidiao.com"}},
 		{name: "host in another case", link: "https://RES.yibeidiao.com/survey-result/x.pdf", hosts: []string{"res.yibeidiao.com"}},
 		{name: "subdomain of a wildcard", link: "https://oss-cn.res.yibeidiao.com/x.pdf", hosts: []string{"*.yibeidiao.com"}},
@@ -185,8 +190,10 @@ func TestReportLinksArePinned(t *testing.T) {
 			assertClean(t, err, srv.Token)
 		})
 	}
-	if _, err := yibeidiao.New("K", "T", yibeidiao.WithLinkHosts("res.*.com")); err == nil {
-		t.Error("New accepted a link host pattern with an inner wildcard")
+	for _, bad := range []string{"res.*.com", "*.com", "com", "*", "*.", "res.yibeidiao.com:0", "res.yibeidiao.com:x", "*.127.0.0.1"} {
+		if _, err := yibeidiao.New("K", "T", yibeidiao.WithLinkHosts(bad)); err == nil {
+			t.Errorf("New accepted the link host pattern %q", bad)
+		}
 	}
 }
 

@@ -82,7 +82,7 @@ type Call struct {
 type Server struct {
 	URL      string // API base to give the client: http://127.0.0.1:port/open/company
 	HTTPSURL string // the same base over https, on the same port
-	LinkHost string // host of the report links: 127.0.0.1, served over https
+	LinkHost string // host and port of the report links (127.0.0.1:port), served over https
 	Key      string // enterprise key the fake accepts
 	Token    string // secret the fake signs and checks with
 	// CertPool trusts the fake's self-signed certificate, for clients of
@@ -136,7 +136,7 @@ func NewServer(opts ...Option) *Server {
 	s.srv.Start()
 	s.URL = s.srv.URL + BasePath
 	s.HTTPSURL = "https://" + s.srv.Listener.Addr().String() + BasePath
-	s.LinkHost = "127.0.0.1"
+	s.LinkHost = s.srv.Listener.Addr().String() // its links name the port
 	s.CertPool = pool
 	return s
 }
