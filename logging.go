@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
 // credentialPattern matches what must never be printed even if a bug lets
@@ -108,4 +111,24 @@ func redactURL(raw string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// vendorLog writes each vendor attempt and each wait for a turn of the
+// vendor budget at debug level, then tells next: what an operator turns
+// LOG_LEVEL=debug on for when the vendor is slow.
+type vendorLog struct {
+	log  *slog.Logger
+	next yibeidiao.Observer
+}
+
+func (v vendorLog) Attempt(result string, try int, took time.Duration) {
+	v.log.Debug("vendor attempt", "result", result, "try", try, "took", took)
+	v.next.Attempt(result, try, took)
+}
+
+func (v vendorLog) Waited(d time.Duration) {
+	if d > 0 {
+		v.log.Debug("waited for a turn of the vendor budget", "waited", d)
+	}
+	v.next.Waited(d)
 }

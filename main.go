@@ -124,7 +124,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return "unreachable: this replica counts its own limits and redeliveries until Redis is back"
 		}
 	}
-	vendor, err := cfg.vendor.client(limiter, yibeidiao.WithObserver(m))
+	vendor, err := cfg.vendor.client(limiter, yibeidiao.WithObserver(vendorLog{log, m}))
 	if err != nil {
 		return err
 	}

@@ -369,6 +369,13 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if regexp.MustCompile(`"duration":[0-9]`).MatchString(logs.String()) {
 		t.Errorf("a duration is logged as a number of nanoseconds:\n%s", logs.String())
 	}
+	// LOG_LEVEL=debug follows one command: the decision, each vendor
+	// attempt, the post.
+	for _, want := range []string{`"msg":"decided"`, `"msg":"vendor attempt","result":"000","try":1`, `"msg":"vendor call ended"`, `"msg":"answer posted"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the debug log lacks %s:\n%s", want, logs.String())
+		}
+	}
 }
 
 func TestVersion(t *testing.T) {

@@ -89,7 +89,7 @@ func (m *metrics) Acked(d time.Duration) { m.ackDuration.Update(d.Seconds()) }
 
 // Attempt, Waited: yibeidiao.Observer. result is one of a small, fixed set
 // (see yibeidiao.Observer), so the label's series stay bounded.
-func (m *metrics) Attempt(result string, took time.Duration) {
+func (m *metrics) Attempt(result string, _ int, took time.Duration) {
 	m.set.GetOrCreateCounter(vendorRequestsName(result)).Inc()
 	m.vendorDuration.Update(took.Seconds())
 }

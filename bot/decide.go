@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,6 +150,8 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 func (b *Bot) settle(work context.Context, x settling, s Settlement) {
 	j := x.job
 	defer b.recoverPanic(j)
+	b.log.Debug("decided", "envelope_id", j.envelopeID, "kind", j.kind, "user", j.user, "record", j.recordNo,
+		"outcome", cmp.Or(x.res.outcome, "fetch"), "taken_by_another_replica", s.Taken, "turn_wait", s.Wait)
 	switch {
 	case s.Taken:
 		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", j.envelopeID)

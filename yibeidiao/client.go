@@ -147,7 +147,8 @@ type Observer interface {
 	// "http_4xx" or "http_5xx" for an answer that is not the vendor's
 	// envelope, "redirect", "bad_signature", "bad_response", "timeout" or
 	// "network_error".
-	Attempt(result string, took time.Duration)
+	// try is 1 for a call's first attempt, 2 and 3 for its retries.
+	Attempt(result string, try int, took time.Duration)
 	// Waited reports how long an attempt waited for a rate-limit turn.
 	Waited(d time.Duration)
 }
@@ -385,7 +386,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*envel
 		if err := c.wait(ctx); err != nil {
 			return nil, err
 		}
-		env, err := c.do(ctx, path, query)
+		env, err := c.do(ctx, path, query, attempt+1)
 		if err == nil || attempt == maxRetries || !errors.Is(err, ErrTransient) {
 			return env, err
 		}
@@ -401,7 +402,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*envel
 
 // do is the one place a request is sent: it signs,
 // sends, and decodes the answer.
-func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelope, error) {
+func (c *Client) do(ctx context.Context, path string, query url.Values, try int) (*envelope, error) {
 	u := c.baseURL.JoinPath(path)
 	u.RawQuery = query.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -421,7 +422,7 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (*envelo
 
 	start := time.Now()
 	env, err := c.send(ctx, req, path, seq)
-	c.observer.Attempt(attemptResult(err), time.Since(start))
+	c.observer.Attempt(attemptResult(err), try, time.Since(start))
 	return env, err
 }
 
@@ -483,8 +484,8 @@ func isTimeout(err error) bool {
 
 type noObserver struct{}
 
-func (noObserver) Attempt(string, time.Duration) {}
-func (noObserver) Waited(time.Duration)          {}
+func (noObserver) Attempt(string, int, time.Duration) {}
+func (noObserver) Waited(time.Duration)               {}
 
 // transportError names the call without its URL (the query names a record)
 // and returns the context's error when that is the cause.
