@@ -28,12 +28,13 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/fixture"
 	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
 
-const readyRecord = "20190415152645093983751"
+const readyRecord = fixture.ReadyRecord
 
 // TestMain lets a test run the real program in a child process: the test
 // binary re-executed with TEMPREPORT_TEST_RUN_MAIN=1 is tempreport.
@@ -54,26 +55,15 @@ func (e env) get(name string) string { return e[name] }
 // that points the program at them.
 func fakesFor(t *testing.T, vendorOpts ...yibeidiaotest.Option) (*slacktest.Server, *yibeidiaotest.Server, env) {
 	t.Helper()
-	s := slacktest.NewServer()
-	t.Cleanup(s.Close)
-	v := yibeidiaotest.NewServer(vendorOpts...)
-	t.Cleanup(v.Close)
-	v.AddRecord(readyRecord, yibeidiaotest.Ready)
-	s.SetUserGroup("S0HRTEAM", "U0GROUPIE", "U0OTHER")
-	return s, v, env{
-		"SLACK_APP_TOKEN":       s.AppToken,
-		"SLACK_BOT_TOKEN":       s.BotToken,
-		"SLACK_API_URL":         strings.TrimSuffix(s.APIURL, "/"), // the program adds it
-		"ALLOWED_USER_IDS":      "U0ALLOWED, U0SECOND",
-		"ALLOWED_USERGROUP_IDS": "S0HRTEAM",
-		"YIBEIDIAO_BASE_URL":    v.URL,
-		"YIBEIDIAO_LINK_HOSTS":  v.LinkHost,
-		"YIBEIDIAO_KEY":         v.Key,
-		"YIBEIDIAO_TOKEN":       v.Token,
-		"YIBEIDIAO_RPS":         "5",
-		"LOG_LEVEL":             "debug",
-		"LOG_FORMAT":            "json",
-	}
+	f := fixture.Start(vendorOpts...)
+	t.Cleanup(f.Close)
+	f.Slack.SetUserGroup("S0HRTEAM", "U0GROUPIE", "U0OTHER")
+	e := env(f.Env("U0ALLOWED", "U0SECOND"))
+	e["SLACK_API_URL"] = strings.TrimSuffix(e["SLACK_API_URL"], "/") // the program adds it
+	e["ALLOWED_USERGROUP_IDS"] = "S0HRTEAM"
+	e["YIBEIDIAO_RPS"] = "5"
+	e["LOG_LEVEL"], e["LOG_FORMAT"] = "debug", "json"
+	return f.Slack, f.Vendor, e
 }
 
 func TestConfigDefaults(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/redistest"
 	"github.com/hr-tools/tempreport/internal/testkit"
@@ -69,23 +68,15 @@ func answers(t *testing.T, ctx context.Context, fakeSlack *slacktest.Server, cmd
 		if err != nil {
 			t.Fatal(err)
 		}
-		ack, err := env.WaitAck(ctx)
+		answer, err := env.WaitAnswer(ctx)
 		if err != nil {
-			t.Fatal(err)
-		}
-		answer := ack.Message()
-		if strings.HasPrefix(answer.Text, bot.ProgressPrefix) {
-			posts, err := env.WaitPosts(ctx, 1)
-			if err != nil {
-				t.Fatalf("%s: %v", env.ID, err)
-			}
-			answer = posts[0].Message
+			t.Fatalf("%s: %v", env.ID, err)
 		}
 		if strings.Contains(answer.Raw(), "/survey-result/") {
 			links++
 		}
-		if n := env.Acks(); n != 1 {
-			t.Errorf("%s acked %d times", env.ID, n)
+		if !env.AnsweredOnce() {
+			t.Errorf("%s: %d acks and %d posts, want one answer", env.ID, env.Acks(), len(env.Posts()))
 		}
 	}
 	return links

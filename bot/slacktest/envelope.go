@@ -347,6 +347,39 @@ func (e *Envelope) Posts() []Post {
 	return append([]Post(nil), e.posts...)
 }
 
+// WaitAnswer waits for the envelope's one answer: the ack, when its
+// payload is a whole message (one with blocks); otherwise the one post to
+// its response URL (a command's ack then carries a plain progress note, a
+// click's or shortcut's ack nothing).
+func (e *Envelope) WaitAnswer(ctx context.Context) (Message, error) {
+	ack, err := e.WaitAck(ctx)
+	if err != nil {
+		return Message{}, err
+	}
+	if m := ack.Message(); len(m.Blocks) > 0 {
+		return m, nil
+	}
+	posts, err := e.WaitPosts(ctx, 1)
+	if err != nil {
+		return Message{}, err
+	}
+	return posts[0].Message, nil
+}
+
+// AnsweredOnce reports whether the envelope was acked once and answered
+// once: in the ack, or in one post.
+func (e *Envelope) AnsweredOnce() bool {
+	acks := e.AcksSoFar()
+	if len(acks) != 1 {
+		return false
+	}
+	posts := len(e.Posts())
+	if len(acks[0].Message().Blocks) > 0 {
+		return posts == 0
+	}
+	return posts == 1
+}
+
 // WaitPosts waits until the response URL has accepted n posts and returns
 // the accepted ones.
 func (e *Envelope) WaitPosts(ctx context.Context, n int) ([]Post, error) {
