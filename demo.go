@@ -11,58 +11,40 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
-	"github.com/hr-tools/tempreport/yibeidiao"
-	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
+	"github.com/hr-tools/tempreport/internal/fixture"
 )
 
 // The demo's person and records.
 const (
 	demoUser          = "U0DEMOUSER"
-	demoReady         = "20190415152645093983751"
-	demoNotInProgress = "20190415152645093983752"
-	demoBroken        = "20190415152645093983753"
+	demoReady         = fixture.ReadyRecord
+	demoNotInProgress = fixture.NotInProgressRecord
+	demoBroken        = fixture.BrokenRecord
 )
 
-// runDemo is -demo: the real bot, wired to a fake Slack and a fake vendor on
-// 127.0.0.1, driven by lines typed (or piped) on stdin.
-// BOT_LANGUAGE, if set, picks the language.
+// runDemo is -demo: the real program, configured to talk to a fake Slack
+// and a fake vendor on 127.0.0.1, driven by lines typed (or piped) on
+// stdin. BOT_LANGUAGE, if set, picks the language.
 func runDemo(ctx context.Context, language string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fakeSlack := slacktest.NewServer()
-	defer fakeSlack.Close()
-	vendor := yibeidiaotest.NewServer()
-	defer vendor.Close()
-	vendor.AddRecord(demoReady, yibeidiaotest.Ready)
-	vendor.AddRecord(demoNotInProgress, yibeidiaotest.NotInProgress)
-	vendor.AddRecord(demoBroken, yibeidiaotest.Broken)
-
-	client, err := yibeidiao.New(vendor.Key, vendor.Token, yibeidiao.WithBaseURL(vendor.URL), yibeidiao.WithLinkHosts(vendor.LinkHost), yibeidiao.WithRateLimiter(rate.NewLimiter(1, 3)))
+	fakes := fixture.Start()
+	defer fakes.Close()
+	env := fakes.Env(demoUser)
+	env["BOT_LANGUAGE"] = language
+	cfg, err := loadConfig(func(name string) string { return env[name] })
 	if err != nil {
 		return err
 	}
-	b, err := bot.New(client, bot.Config{
-		AppToken:     fakeSlack.AppToken,
-		BotToken:     fakeSlack.BotToken,
-		APIURL:       fakeSlack.APIURL,
-		AllowedUsers: []string{demoUser},
-		Language:     strings.ToLower(language),
-		Hint:         hint,
-		Logger:       newLogger(stderr, slog.LevelWarn, "text", fakeSlack.AppToken, fakeSlack.BotToken, vendor.Token),
-	})
-	if err != nil {
-		return err
-	}
+	log := newLogger(stderr, slog.LevelWarn, "text", cfg.secrets()...)
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
-	go func() { done <- b.Run(botCtx) }()
+	go func() { done <- serve(botCtx, cfg, log) }()
 	defer func() { stopBot(); <-done }()
 
 	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := fakeSlack.WaitConnected(wait); err != nil {
+	if err := fakes.Slack.WaitConnected(wait); err != nil {
 		return fmt.Errorf("demo: the bot did not connect to the fake Slack: %w", err)
 	}
 
@@ -78,7 +60,7 @@ You are %s, on the bot's allowlist. Type what you would type in Slack:
   quit
 `, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady)
 
-	d := &demo{slack: fakeSlack, out: stdout}
+	d := &demo{slack: fakes.Slack, out: stdout}
 	interactive := isTerminal(stdin)
 	lines := make(chan string)
 	go func() {
@@ -160,18 +142,14 @@ func (d *demo) do(ctx context.Context, line string) error {
 	if err != nil {
 		return err
 	}
-	if env.Type == "slash_commands" {
-		m := ack.Message()
-		d.show(m)
-		if !strings.HasPrefix(m.Text, bot.ProgressPrefix) {
-			return nil // the ack was the answer
-		}
+	if m := ack.Message(); strings.HasPrefix(m.Text, bot.ProgressPrefix) {
+		d.show(m) // the note the answer follows
 	}
-	posts, err := env.WaitPosts(ctx, 1)
+	answer, err := env.WaitAnswer(ctx)
 	if err != nil {
 		return err
 	}
-	d.show(posts[0].Message)
+	d.show(answer)
 	return nil
 }
 

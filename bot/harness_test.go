@@ -13,6 +13,7 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/fixture"
 	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
@@ -24,8 +25,8 @@ const (
 	stranger    = "U0STRANGER"
 	hrGroup     = "S0HRTEAM"
 
-	readyRecord    = "20190415152645093983751"
-	notInProgress  = "20190415152645093983752"
+	readyRecord    = fixture.ReadyRecord
+	notInProgress  = fixture.NotInProgressRecord
 	unknownRecord  = "20190415152645093983759"
 	waitForAnswers = 10 * time.Second
 )
@@ -55,11 +56,9 @@ type setup struct {
 // start runs a bot; change sets up the Slack config and vendor client.
 func start(t *testing.T, change ...func(*setup)) *harness {
 	t.Helper()
-	h := &harness{t: t, slack: slacktest.NewServer(), vendor: yibeidiaotest.NewServer(), logs: &testkit.Buffer{}, done: make(chan error, 1)}
-	t.Cleanup(h.vendor.Close)
-	t.Cleanup(h.slack.Close)
-	h.vendor.AddRecord(readyRecord, yibeidiaotest.Ready)
-	h.vendor.AddRecord(notInProgress, yibeidiaotest.NotInProgress)
+	fakes := fixture.Start()
+	t.Cleanup(fakes.Close)
+	h := &harness{t: t, slack: fakes.Slack, vendor: fakes.Vendor, logs: &testkit.Buffer{}, done: make(chan error, 1)}
 	h.slack.SetUserGroup(hrGroup, groupMember)
 
 	s := &setup{

@@ -31,11 +31,10 @@ import (
 	"time"
 
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/internal/fixture"
 	"github.com/hr-tools/tempreport/internal/redistest"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
-
-const record = "20190415152645093983751"
 
 type options struct {
 	n          int
@@ -179,31 +178,24 @@ func build(o options, dir, bin string) error {
 // fires the burst.
 func measure(o options, s subject) (figures, error) {
 	var f figures
-	fakeSlack := slacktest.NewServer()
-	defer fakeSlack.Close()
-	vendor := yibeidiaotest.NewServer()
-	defer vendor.Close()
-	vendor.AddRecord(record, yibeidiaotest.Ready)
-	users, cmds := slacktest.Crowd(o.n, record)
+	fakes := fixture.Start()
+	defer fakes.Close()
+	fakeSlack, vendor := fakes.Slack, fakes.Vendor
+	users, cmds := slacktest.Crowd(o.n, fixture.ReadyRecord)
 
 	budget := time.Duration(float64(o.n)/o.rps*float64(time.Second)) + 30*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), budget+time.Minute)
 	defer cancel()
-	env := []string{
-		"SLACK_APP_TOKEN=" + fakeSlack.AppToken,
-		"SLACK_BOT_TOKEN=" + fakeSlack.BotToken,
-		"SLACK_API_URL=" + fakeSlack.APIURL,
-		"YIBEIDIAO_BASE_URL=" + vendor.URL,
-		"YIBEIDIAO_LINK_HOSTS=" + vendor.LinkHost,
-		"YIBEIDIAO_KEY=" + vendor.Key,
-		"YIBEIDIAO_TOKEN=" + vendor.Token,
-		fmt.Sprintf("YIBEIDIAO_RPS=%g", o.rps),
-		fmt.Sprintf("YIBEIDIAO_BURST=%d", o.burst),
-		"COMMAND_TIMEOUT=" + budget.String(),
-		"ALLOWED_USER_IDS=" + strings.Join(users, ","),
-		"HEALTH_ADDR=127.0.0.1:0",
-		"LOG_LEVEL=warn",
-		"HOME=" + os.Getenv("HOME"),
+	vars := fakes.Env(users...)
+	vars["YIBEIDIAO_RPS"] = fmt.Sprintf("%g", o.rps)
+	vars["YIBEIDIAO_BURST"] = fmt.Sprint(o.burst)
+	vars["COMMAND_TIMEOUT"] = budget.String()
+	vars["HEALTH_ADDR"] = "127.0.0.1:0"
+	vars["LOG_LEVEL"] = "warn"
+	vars["HOME"] = os.Getenv("HOME")
+	env := make([]string, 0, len(vars))
+	for k, v := range vars {
+		env = append(env, k+"="+v)
 	}
 	if s.redis != nil {
 		// A fresh, empty Redis for every run.
@@ -258,18 +250,19 @@ func measure(o options, s subject) (figures, error) {
 		return f, err
 	}
 	for _, env := range envs {
-		if _, err := env.WaitAck(ctx); err != nil {
-			return f, fmt.Errorf("%w\n%s", err, logs())
-		}
-		posts, err := env.WaitPosts(ctx, 1)
+		answer, err := env.WaitAnswer(ctx)
 		if err != nil {
 			return f, fmt.Errorf("%w\n%s", err, logs())
 		}
-		if strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
+		if strings.Contains(answer.Raw(), "/survey-result/") {
 			f.links++
 		}
 		f.acks = append(f.acks, env.AckLatency())
-		f.answers = append(f.answers, posts[0].At.Sub(env.SentAt))
+		at := env.AcksSoFar()[0].At // answered in the ack, or:
+		if posts := env.Posts(); len(posts) > 0 {
+			at = posts[0].At
+		}
+		f.answers = append(f.answers, at.Sub(env.SentAt))
 	}
 	f.drained = time.Since(begin)
 
@@ -294,7 +287,7 @@ func measure(o options, s subject) (figures, error) {
 		}
 	}
 	for _, env := range envs {
-		if env.Acks() == 1 && len(env.Posts()) == 1 {
+		if env.AnsweredOnce() {
 			f.answeredOnce++
 		}
 	}
