@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -122,12 +123,14 @@ type vendorLog struct {
 }
 
 func (v vendorLog) Attempt(result string, try int, took time.Duration) {
-	v.log.Debug("vendor attempt", "result", result, "try", try, "took", took)
+	if v.log.Enabled(context.Background(), slog.LevelDebug) {
+		v.log.Debug("vendor attempt", "result", result, "try", try, "took", took)
+	}
 	v.next.Attempt(result, try, took)
 }
 
 func (v vendorLog) Waited(d time.Duration) {
-	if d > 0 {
+	if d > 0 && v.log.Enabled(context.Background(), slog.LevelDebug) {
 		v.log.Debug("waited for a turn of the vendor budget", "waited", d)
 	}
 	v.next.Waited(d)

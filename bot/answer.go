@@ -69,7 +69,9 @@ func (b *Bot) answer(j *job, res result) {
 		if postErr != nil {
 			delivery, level = deliveryFailed, slog.LevelError
 		}
-		b.log.Debug("answer posted", "envelope_id", j.envelopeID, "delivery", delivery)
+		if b.debug {
+			b.log.Debug("answer posted", "envelope_id", j.envelopeID, "delivery", delivery)
+		}
 	}
 	b.audit(j, res, level, delivery, postErr)
 }

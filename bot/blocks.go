@@ -106,9 +106,9 @@ func plainText(s string) string { return markerLookalikes.Replace(escape(s)) }
 var markerLookalikes = strings.NewReplacer("*", "∗", "_", "＿", "~", "～", "`", "ˋ")
 
 // escape neutralizes Slack markup: <…> links and mentions, and entities.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escape(s string) string { return entities.Replace(s) }
+
+var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // textMessage is a private answer of text.
 func textMessage(spans []span) *slack.WebhookMessage {

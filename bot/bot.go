@@ -107,7 +107,8 @@ type Bot struct {
 	acks         *acker
 	settler      *settler
 
-	seen *seenEnvelopes
+	seen  *seenEnvelopes
+	debug bool // the logger writes debug lines: only then are they built
 	// Only the event loop touches this.
 	draining bool
 
@@ -169,6 +170,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		cfg:          cfg,
 		vendor:       vendor,
 		log:          cfg.Logger,
+		debug:        cfg.Logger.Enabled(context.Background(), slog.LevelDebug),
 		words:        w,
 		progressJSON: w.progressTemplate(),
 		sm:           sm,

@@ -150,8 +150,10 @@ func (b *Bot) decide(j *job, ev socketmode.Event) (res result, fetch bool) {
 func (b *Bot) settle(work context.Context, x settling, s Settlement) {
 	j := x.job
 	defer b.recoverPanic(j)
-	b.log.Debug("decided", "envelope_id", j.envelopeID, "kind", j.kind, "user", j.user, "record", j.recordNo,
-		"outcome", cmp.Or(x.res.outcome, "fetch"), "taken_by_another_replica", s.Taken, "turn_wait", s.Wait)
+	if b.debug {
+		b.log.Debug("decided", "envelope_id", j.envelopeID, "kind", j.kind, "user", j.user, "record", j.recordNo,
+			"outcome", cmp.Or(x.res.outcome, "fetch"), "taken_by_another_replica", s.Taken, "turn_wait", s.Wait)
+	}
 	switch {
 	case s.Taken:
 		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", j.envelopeID)
@@ -222,7 +224,9 @@ func (b *Bot) fetch(work context.Context, j *job) result {
 		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
 	res := classify(rep, err)
-	b.log.Debug("vendor call ended", "envelope_id", j.envelopeID, "record", j.recordNo, "outcome", res.outcome, "took", time.Since(start))
+	if b.debug {
+		b.log.Debug("vendor call ended", "envelope_id", j.envelopeID, "record", j.recordNo, "outcome", res.outcome, "took", time.Since(start))
+	}
 	return res
 }
 

@@ -29,7 +29,7 @@ func BenchmarkHandle(b *testing.B) {
 	for i := range users {
 		users[i] = fmt.Sprintf("U%08d", i)
 	}
-	bot, err := New(blocked{}, Config{AppToken: "xapp-1", BotToken: "xoxb-1", AllowedUsers: users, Logger: slog.New(slog.DiscardHandler)})
+	bot, err := New(blocked{}, Config{AppToken: "xapp-1", BotToken: "xoxb-1", AllowedUsers: users, MaxInFlight: b.N + 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func BenchmarkHandle(b *testing.B) {
 	evs := make([]socketmode.Event, b.N)
 	for i := range evs {
 		evs[i] = socketmode.Event{Type: socketmode.EventTypeSlashCommand,
-			Data:    slack.SlashCommand{Command: "/tempreport", Text: "20190415152645093983751", UserID: users[i]},
+			Data:    slack.SlashCommand{Command: "/tempreport", Text: "20190415152645093983751", UserID: users[i], ResponseURL: "https://hooks.slack.com/commands/T1/1/x"},
 			Request: &socketmode.Request{EnvelopeID: fmt.Sprintf("env-%d", i)}}
 	}
 	b.ReportAllocs()
