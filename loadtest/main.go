@@ -31,13 +31,16 @@
 //     cost about 3.6 MB of resident memory at start, VictoriaMetrics/metrics
 //     (the same text format and names, process metrics included) about
 //     0.9 MB; the switch took peak RSS from 1.29–1.37× the yardstick's to
-//     1.20–1.22×. Linking go-redis costs about 0.5 MB even unused.
+//     1.20–1.22×. Linking go-redis had raised the peak by 1.5–2 MB even
+//     with REDIS_URL unset (18.1–18.6 → 19.8–20.7 MB), which the switch
+//     more than paid for.
 //   - The ack is plain text encoded once per bot: a Block Kit progress
 //     note encoded for every ack made acks a third slower.
 //   - One replica settles each envelope in the read loop; with a shared
 //     ledger a settler goroutine batches a burst into one pipelined Redis
 //     round trip. Handing single-replica envelopes to that goroutine too
-//     cost 0.2–0.4× of the ack p99 on this machine, so it does not.
+//     took the ack ratio from 0.86× (1.10× median) to 1.21× (1.26×) in
+//     back-to-back invocations, so it does not.
 //   - With Redis: one round trip per envelope would put ~500 round trips in
 //     a burst's acks. Pipelining a batch of claims, reserving vendor turns
 //     in batches of at most 32 (so a settlement queues behind few of them in
