@@ -886,7 +886,7 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 		}
 	}
 	for _, name := range regexp.MustCompile("`(tempreport_[a-z_]+)").FindAllStringSubmatch(string(readme), -1) {
-		if !served[name[1]] {
+		if !served[name[1]] && name[1] != bot.ShortcutCallbackID {
 			t.Errorf("README lists %s, which /metrics does not serve", name[1])
 		}
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alicebob/miniredis/v2"
 
 	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/redistest"
@@ -254,4 +258,45 @@ func openFiles(t *testing.T, pid int) int {
 		t.Skipf("cannot count open files: %v", err)
 	}
 	return len(fds)
+}
+
+// TestRedisPasswordIsNeverPrinted: with a password in REDIS_URL, neither the
+// logs of a running bot, nor -check, nor the error of a refused password
+// show it.
+func TestRedisPasswordIsNeverPrinted(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	mr.RequireAuth("REDISSECRET42")
+	fakeSlack, _, e := fakesFor(t)
+	e["REDIS_URL"] = "redis://:REDISSECRET42@" + mr.Addr() + "/0"
+	p := startProgram(t, e, fakeSlack)
+	if err := p.logs.WaitFor(p.wait, "sharing limits and redeliveries through Redis"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	checkErr := run(t.Context(), []string{"-check"}, e.get, nil, &out, &bytes.Buffer{})
+	if !strings.Contains(out.String(), "✓ Redis shared by the replicas") {
+		t.Errorf("-check with the right password: %v\n%s", checkErr, out.String())
+	}
+
+	wrong := maps.Clone(e)
+	wrong["REDIS_URL"] = "redis://:WRONGSECRET42@" + mr.Addr() + "/0"
+	var logs bytes.Buffer
+	err := run(t.Context(), nil, wrong.get, nil, &bytes.Buffer{}, &logs)
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("a wrong Redis password: run = %v, want a configuration error naming REDIS_URL", err)
+	}
+	var checkOut bytes.Buffer
+	_ = run(t.Context(), []string{"-check"}, wrong.get, nil, &checkOut, &bytes.Buffer{})
+	if !strings.Contains(checkOut.String(), "✗ Redis") || !strings.Contains(checkOut.String(), "REDIS_URL") {
+		t.Errorf("-check with a wrong Redis password:\n%s", checkOut.String())
+	}
+	for _, text := range []string{p.logs.String(), out.String(), logs.String(), checkOut.String(), fmt.Sprint(err)} {
+		if strings.Contains(text, "REDISSECRET42") || strings.Contains(text, "WRONGSECRET42") {
+			t.Errorf("a Redis password was printed:\n%s", text)
+		}
+	}
 }

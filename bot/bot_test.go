@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -947,6 +948,99 @@ func TestUnsignedVendorWordsAreNotShown(t *testing.T) {
 		}
 		if logs := h.logs.String(); strings.Contains(logs, "\u200b") || strings.Contains(logs, "\u202e") || strings.Contains(logs, "yibeidiao-report") {
 			t.Errorf("%s: the log carries invisible characters or the vendor's link:\n%s", lang, logs)
+		}
+	}
+}
+
+// TestVendorWordsThroughSlack: what a person reads of the vendor's own
+// message, through the fake Slack, in both languages.
+func TestVendorWordsThroughSlack(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		lang    string
+		msg     any
+		want    []string
+		notWant []string
+	}{
+		{"zh", "背调未在进行中。", []string{"临时报告：背调未在进行中（错误码 1099）。", "只有进行中"}, []string{"。（"}},
+		{"zh", "", []string{"临时报告：易背调未说明原因（错误码 1099）。"}, []string{"：（"}},
+		{"zh", map[string]any{"reason": "x"}, []string{"易背调未说明原因"}, []string{"reason"}},
+		{"zh", "请访问 https://evil.example/x 登录", []string{"请访问 [链接已隐藏] 登录"}, []string{"evil.example", "link removed"}},
+		{"zh", "背调记录不存在", []string{"背调记录不存在（错误码 1099）"}, []string{"只有进行中"}},
+		{"en", "record *not* _ready_", []string{"record *not* _ready_"}, nil},
+	} {
+		h := start(t, func(s *setup) { s.cfg.Language = tt.lang })
+		h.vendor.SetFault(yibeidiaotest.Fault{Code: "1099", Msg: tt.msg})
+		env, _ := h.command(allowedUser, readyRecord)
+		m := h.answer(env)
+		for _, want := range tt.want {
+			if !strings.Contains(m.Raw(), want) {
+				t.Errorf("%s %v: %s lacks %q", tt.lang, tt.msg, m.Raw(), want)
+			}
+		}
+		for _, bad := range tt.notWant {
+			if strings.Contains(m.Raw()+m.Text, bad) {
+				t.Errorf("%s %v: %s shows %q", tt.lang, tt.msg, m.Raw(), bad)
+			}
+		}
+		if strings.Contains(m.Text, "*not*") {
+			t.Errorf("the fallback keeps markers Slack would format: %q", m.Text)
+		}
+	}
+}
+
+// TestFallbackTextIsEscaped: a link on the trusted host whose query
+// carries Slack markup does not make a mention or a link of its own in the
+// message's plain fallback.
+func TestFallbackTextIsEscaped(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	link := "https://" + h.vendor.LinkHost + "/survey-result/x.pdf?Expires=1&a=<!channel>&b=<@U0ALLOWED>&c=<https://evil.example|x>"
+	h.vendor.SetFault(yibeidiaotest.Fault{Code: "000", Msg: link})
+	env, _ := h.command(allowedUser, readyRecord)
+	m := h.answer(env)
+	if !strings.Contains(m.Text, "/survey-result/") {
+		t.Fatalf("no link in the fallback: %q", m.Text)
+	}
+	for _, bad := range []string{"<!channel>", "<@U0ALLOWED>", "<https://evil.example"} {
+		if strings.Contains(m.Text, bad) {
+			t.Errorf("the fallback text carries %q unescaped: %q", bad, m.Text)
+		}
+	}
+}
+
+// TestNoVendorTurnWithoutAResponseURL: a command or click that has no
+// usable response URL cannot receive a link, so no vendor call is made; a
+// command is told in its ack.
+func TestNoVendorTurnWithoutAResponseURL(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	payload := fmt.Sprintf(`{"command":"/tempreport","text":%q,"user_id":%q,"team_id":"T1","channel_id":"C1","response_url":"not a url"}`, readyRecord, allowedUser)
+	env, err := h.slack.SendRaw(h.ctx(), "slash_commands", json.RawMessage(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := env.WaitAck(h.ctx())
+	if err != nil || !strings.Contains(ack.Message().Raw(), "could not read") {
+		t.Errorf("a command without a response URL: ack %s, %v", ack.Payload, err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.vendor.Calls()); n != 0 {
+		t.Errorf("%d vendor calls for a command whose answer could not be delivered", n)
+	}
+}
+
+// TestButtonWithoutARecord: a fresh-link button whose value is "help" or
+// empty says the button carries no record number, not the usage text.
+func TestButtonWithoutARecord(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	for _, value := range []string{"help", "", "帮助"} {
+		m := h.answer(h.click(slacktest.Click{UserID: allowedUser, ActionID: "fresh_link", Value: value}))
+		if !strings.Contains(m.Raw(), "carries no record number") || strings.Contains(m.Raw(), "Usage") {
+			t.Errorf("a button with %q: %s", value, m.Raw())
 		}
 	}
 }
