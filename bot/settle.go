@@ -37,8 +37,8 @@ func (s *settler) push(x settling) {
 	}
 }
 
-// run settles queued envelopes until stop is done, then settles what is
-// still queued. Work that the settled envelopes start runs under work.
+// runSettler settles queued envelopes until stop is done, then settles what
+// is still queued. Work that the settled envelopes start runs under work.
 func (b *Bot) runSettler(stop, work context.Context) {
 	for {
 		select {

@@ -145,11 +145,15 @@ func (l *limiter) Reserve(ctx context.Context, maxWait time.Duration) (time.Dura
 	case <-l.s.stop:
 		return l.fallback.Reserve(ctx, maxWait)
 	}
-	got := <-r.reply // the batcher answers every reservation within callTimeout
-	if got.err != nil {
+	select {
+	case got := <-r.reply: // the batcher answers every reservation it takes within callTimeout
+		if got.err != nil {
+			return l.fallback.Reserve(ctx, maxWait)
+		}
+		return got.wait, nil, got.ok
+	case <-l.s.stop:
 		return l.fallback.Reserve(ctx, maxWait)
 	}
-	return got.wait, nil, got.ok
 }
 
 // run sends reservations to Redis, as many as have queued up in one
