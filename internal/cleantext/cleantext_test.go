@@ -44,6 +44,8 @@ func TestReplaceLinks(t *testing.T) {
 		{"hxxp://a.b and ftp://x", "[L] and [L]"},
 		{"背调未在进行中 1.5 元", "背调未在进行中 1.5 元"},
 		{"evil.example:8443/a", "[L]"},
+		{"a :// b", "a [L] b"},
+		{"背调://x", "[L]"},
 	} {
 		if got := ReplaceLinks(tt.in, "[L]"); got != tt.want {
 			t.Errorf("ReplaceLinks(%q) = %q, want %q", tt.in, got, tt.want)
