@@ -80,18 +80,10 @@ type Store struct {
 // be reached at all is an outage, not an error: the store starts down,
 // logs it, and keeps trying.
 func Open(ctx context.Context, url, prefix string, log *slog.Logger) (*Store, error) {
-	opts, err := ParseURL(url)
+	opts, err := options(url)
 	if err != nil {
 		return nil, err
 	}
-	opts.DialTimeout = callTimeout
-	opts.ReadTimeout = callTimeout
-	opts.WriteTimeout = callTimeout
-	opts.MaxRetries = -1 // a failed call falls back at once; the next one tries again
-	opts.DialerRetries = 1
-	opts.PoolSize = 8
-	opts.DisableIdentity = true
-	opts.ContextTimeoutEnabled = true
 	s := &Store{
 		rdb:    redis.NewClient(opts),
 		prefix: prefix,
@@ -134,13 +126,10 @@ func ParseURL(url string) (*redis.Options, error) {
 // -check: its errors are [Open]'s, and a Redis that cannot be reached is an
 // error here. It returns the address it tried.
 func Ping(ctx context.Context, url string) (addr string, err error) {
-	opts, err := ParseURL(url)
+	opts, err := options(url)
 	if err != nil {
 		return "", err
 	}
-	opts.MaxRetries = -1
-	opts.DialerRetries = 1
-	opts.DisableIdentity = true
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -150,6 +139,25 @@ func Ping(ctx context.Context, url string) (addr string, err error) {
 		return opts.Addr, fmt.Errorf("replicas: %s: %s", opts.Addr, redisWords(err))
 	}
 	return opts.Addr, nil
+}
+
+// options are the client's options for url: every call bounded well under
+// Slack's ack deadline, and no retries (a failed call falls back at once;
+// the next one tries again).
+func options(url string) (*redis.Options, error) {
+	opts, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout = callTimeout
+	opts.ReadTimeout = callTimeout
+	opts.WriteTimeout = callTimeout
+	opts.ContextTimeoutEnabled = true
+	opts.MaxRetries = -1
+	opts.DialerRetries = 1
+	opts.PoolSize = 8
+	opts.DisableIdentity = true
+	return opts, nil
 }
 
 // refused tells a Redis that refuses the settings from one that cannot be
