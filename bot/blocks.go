@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,7 +133,13 @@ func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }
 
-// button is a button that asks for a record's report.
-func button(label, record string) slack.BlockElement {
-	return slack.NewButtonBlockElement(freshLinkAction, record, plain(label))
+// button is a button that asks for a record's report. Slack wants action
+// IDs unique within a block, so the n-th button of a block is
+// fresh_link, fresh_link_2, …; all of them fetch.
+func button(n int, label, record string) slack.BlockElement {
+	id := freshLinkAction
+	if n > 1 {
+		id += "_" + strconv.Itoa(n)
+	}
+	return slack.NewButtonBlockElement(id, record, plain(label))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -261,7 +262,7 @@ func parseInteraction(cb slack.InteractionCallback) interaction {
 	switch {
 	case cb.Type == slack.InteractionTypeBlockActions:
 		for _, a := range cb.ActionCallback.BlockActions {
-			if a != nil && a.ActionID == freshLinkAction {
+			if a != nil && (a.ActionID == freshLinkAction || strings.HasPrefix(a.ActionID, freshLinkAction+"_")) {
 				it.kind, it.value, it.block = KindClick, a.Value, a.BlockID
 				return it
 			}

@@ -320,7 +320,7 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	return private(fallback,
 		richText(title),
 		richText(note),
-		slack.NewActionBlock(freshLinkAction, button(w.freshLink, recordNo)),
+		slack.NewActionBlock(freshLinkAction, button(1, w.freshLink, recordNo)),
 	)
 }
 
@@ -333,7 +333,7 @@ func (w *words) chooseMessage(records []string) *slack.WebhookMessage {
 	}
 	buttons := make([]slack.BlockElement, len(shown))
 	for i, r := range shown {
-		buttons[i] = button(r, r)
+		buttons[i] = button(i+1, r, r)
 	}
 	spans := parse(text)
 	return private(fallbackText(spans)+" "+strings.Join(shown, ", "), richText(spans), slack.NewActionBlock(chooseBlock, buttons...))

@@ -435,6 +435,9 @@ func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
 	if status == http.StatusOK && accepted >= maxPostsPerURL {
 		status = http.StatusNotFound // Slack: used_url
 	}
+	if status == http.StatusOK && !m.validBlocks() {
+		status = http.StatusBadRequest // Slack: invalid_blocks
+	}
 	e.posts = append(e.posts, Post{At: time.Now(), Status: status, Message: m})
 	close(e.changed)
 	e.changed = make(chan struct{})

@@ -138,6 +138,35 @@ func richLine(elements []Element) string {
 	return b.String()
 }
 
+// validBlocks checks what Slack checks of the blocks the bot uses: block
+// IDs unique in the message, action IDs unique in their block, at most 25
+// elements in an actions block.
+func (m Message) validBlocks() bool {
+	blockIDs := map[string]bool{}
+	for _, b := range m.Blocks {
+		if b.BlockID != "" {
+			if blockIDs[b.BlockID] {
+				return false
+			}
+			blockIDs[b.BlockID] = true
+		}
+		if b.Type != "actions" {
+			continue
+		}
+		actionIDs := map[string]bool{}
+		for _, el := range b.Elements {
+			if actionIDs[el.ActionID] {
+				return false
+			}
+			actionIDs[el.ActionID] = true
+		}
+		if len(b.Elements) > 25 {
+			return false
+		}
+	}
+	return true
+}
+
 // Bold lists the runs of rich text the message shows in bold.
 func (m Message) Bold() []string {
 	var runs []string
