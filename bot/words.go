@@ -66,8 +66,10 @@ var Languages = []string{"en", "zh"}
 // Language reads a language tag as one of [Languages]: "zh-CN", "zh_Hans"
 // and "ZH" are "zh"; "en-GB" is "en". ok is false for any other language.
 func Language(tag string) (lang string, ok bool) {
-	base, _, _ := strings.Cut(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-"), "-")
-	if _, ok := languages[base]; !ok || strings.HasPrefix(strings.ToLower(tag), "zh-tw") || strings.HasPrefix(strings.ToLower(tag), "zh-hant") {
+	tag = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
+	base, _, _ := strings.Cut(tag, "-")
+	// Traditional Chinese readers are not served Simplified by surprise.
+	if _, ok := languages[base]; !ok || strings.HasPrefix(tag, "zh-tw") || strings.HasPrefix(tag, "zh-hk") || strings.HasPrefix(tag, "zh-hant") {
 		return "", false
 	}
 	return base, true

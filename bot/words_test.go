@@ -219,3 +219,13 @@ func TestParseMarkup(t *testing.T) {
 		t.Errorf("parse = %+v, want %+v", got, want)
 	}
 }
+
+func TestLanguage(t *testing.T) {
+	t.Parallel()
+	for tag, want := range map[string]string{"en": "en", "EN-gb": "en", "zh": "zh", "zh-CN": "zh", "zh_cn": "zh", "zh-Hans": "zh", "zh-Hans-CN": "zh",
+		"zh-TW": "", "zh_TW": "", "zh-Hant": "", "zh-HK": "", "fr": "", "": ""} {
+		if got, ok := Language(tag); got != want || ok != (want != "") {
+			t.Errorf("Language(%q) = %q, %v; want %q", tag, got, ok, want)
+		}
+	}
+}
