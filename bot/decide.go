@@ -165,8 +165,7 @@ func (b *Bot) settle(work context.Context, x settling, s Settlement) {
 		case len(s.FirstAck) > 0:
 			payload = s.FirstAck
 		}
-		j.acked = true
-		b.acks.push(pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read})
+		b.ack(j, payload) // remembered here too: a further redelivery is acked again
 		return
 	case !x.fetch:
 		b.conclude(j, x.res)

@@ -108,6 +108,13 @@ func TestEnvelopeAnotherReplicaServedIsAckedNotServed(t *testing.T) {
 			if !strings.Contains(ack.Message().Text, tt.want) {
 				t.Errorf("ack %s, want %q", ack.Payload, tt.want)
 			}
+			// Slack redelivers it here again: acked again, the same way.
+			if err := h.slack.Redeliver(h.ctx(), env); err != nil {
+				t.Fatal(err)
+			}
+			if acks, err := env.WaitAcks(h.ctx(), 2); err != nil || string(acks[1].Payload) != string(ack.Payload) {
+				t.Errorf("a second redelivery: %v, %v; want it acked like the first", acks, err)
+			}
 			if err := h.stop(); err != nil {
 				t.Fatal(err)
 			}
