@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -139,3 +140,12 @@ func (a *access) stale(now time.Time) []string {
 	}
 	return slices.Clip(groups)
 }
+
+// GroupError means a user group's members could not be read.
+type GroupError struct {
+	Group string
+	Err   error
+}
+
+func (e *GroupError) Error() string { return fmt.Sprintf("bot: user group %s: %v", e.Group, e.Err) }
+func (e *GroupError) Unwrap() error { return e.Err }

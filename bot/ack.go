@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -9,148 +10,149 @@ import (
 	"github.com/slack-go/slack/socketmode"
 )
 
-// pendingAck is an ack on its way to slack-go, with what the log needs if it
-// cannot be written.
-type pendingAck struct {
-	envelopeID string
-	kind       string
-	user       string
-	recordNo   string
-	payload    any       // a command's immediate reply; nil for a bare ack
-	read       time.Time // when the loop read the envelope
-}
+// ackTimeout bounds the acks of one batch: slack-go takes an ack only when
+// its short queue has room, and Slack shows operation_timeout after 3s
+// anyway (then redelivers).
+const ackTimeout = 3 * time.Second
 
-// acker hands acks to slack-go in the order they were queued, from its own
-// goroutine: slack-go's queue is short, and a full one blocks until the
-// socket takes a write, which the event loop must never wait for. Its queue
-// grows with the envelopes Slack has sent and nobody acked yet, which Slack
-// bounds.
-type acker struct {
+// acks sends every ack and remembers what each carried, so that a
+// redelivery is acked the same way. It is used from the settle goroutine
+// only, never from the read loop: a full slack-go queue blocks until the
+// socket takes a write.
+type acks struct {
 	sm       *socketmode.Client
-	log      *slog.Logger
+	ledger   Ledger
 	observer Observer
-
-	mu    sync.Mutex
-	queue []pendingAck
-	spare []pendingAck // the last batch's array, reused: a burst allocates no new queue
-	wake  chan struct{}
+	log      *slog.Logger
+	seen     *seenEnvelopes
 }
 
-func newAcker(sm *socketmode.Client, log *slog.Logger, observer Observer) *acker {
-	return &acker{sm: sm, log: log, observer: observer, wake: make(chan struct{}, 1)}
-}
-
-// push queues an ack; it never blocks.
-func (a *acker) push(p pendingAck) {
-	a.mu.Lock()
-	a.queue = append(a.queue, p)
-	a.mu.Unlock()
-	select {
-	case a.wake <- struct{}{}:
-	default:
+// send acks env, with payload as a command's immediate reply (the answer's
+// JSON or the progress note; nil for a bare ack). share passes an answer
+// on to the ledger, for a redelivery that reaches another replica.
+func (a *acks) send(ctx context.Context, env *envelope, payload json.RawMessage, share bool) {
+	a.seen.acked(env.key, payload)
+	if share {
+		a.ledger.Acked(env.key, payload)
+	}
+	var p any
+	if payload != nil {
+		p = payload // an untyped nil sends no "payload" at all
+	}
+	a.observer.Acked(time.Since(env.read))
+	if err := a.sm.AckCtx(ctx, env.id, p); err != nil {
+		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", env.key,
+			"kind", env.kind, "user", env.user, "record", env.recordNo, "error", err)
 	}
 }
 
-// run hands queued acks to slack-go until ctx is done, then hands over what
-// is still queued, each within ackTimeout.
-func (a *acker) run(ctx context.Context) {
-	for {
-		select {
-		case <-a.wake:
-			a.flush(ctx)
-		case <-ctx.Done():
-			a.flush(context.WithoutCancel(ctx))
-			return
-		}
-	}
-}
-
-// flush hands over what is queued, a batch at a time. A batch that slack-go
-// does not take within ackTimeout (no socket) fails: Slack has shown those
-// people an error by then anyway, and will redeliver.
-func (a *acker) flush(ctx context.Context) {
-	for {
-		a.mu.Lock()
-		batch := a.queue
-		a.queue, a.spare = a.spare[:0], nil
-		a.mu.Unlock()
-		if len(batch) == 0 {
-			return
-		}
-		ctx, cancel := context.WithTimeout(ctx, ackTimeout)
-		for _, p := range batch {
-			a.observer.Acked(time.Since(p.read))
-			if err := a.sm.AckCtx(ctx, p.envelopeID, p.payload); err != nil {
-				a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.envelopeID,
-					"kind", p.kind, "user", p.user, "record", p.recordNo, "error", err)
-			}
-		}
-		cancel()
-		clear(batch) // drop the payloads
-		a.mu.Lock()
-		a.spare = batch[:0]
-		a.mu.Unlock()
-	}
-}
-
-// How long and how many envelopes the bot remembers to recognise a
-// redelivery. Slack redelivers within minutes; the cap bounds memory under a
-// flood (an entry is a few hundred bytes plus a command's immediate reply).
+// How long, and within how many bytes, the bot remembers envelopes to
+// recognise a redelivery. Slack redelivers within minutes. An entry costs
+// its key (at most 71 bytes, see keyOf), its first ack's payload and a
+// fixed overhead; past the cap the oldest go first, so a flood costs at
+// most rememberBytes, and a redelivery of an envelope forgotten that way is
+// served again.
 const (
-	rememberFor     = 10 * time.Minute
-	rememberAtMost  = 20000
-	forgetEachVisit = 64
+	rememberFor   = 10 * time.Minute
+	rememberBytes = 4 << 20
+	entryOverhead = 160 // the entry, its map slot and its place in the order
 )
 
 // seenEnvelopes remembers recently read envelopes, oldest first, by the
 // time the loop read them, with what their first ack carried. It is safe
-// for concurrent use: the loop remembers, the settler and the answers ack.
+// for concurrent use.
 type seenEnvelopes struct {
 	mu    sync.Mutex
-	byID  map[string]*seenEnvelope
+	byKey map[string]*seenEnvelope
 	order []*seenEnvelope
+	bytes int
 }
 
 type seenEnvelope struct {
-	pendingAck
-	acked bool // the first ack is queued: payload is what it carried
+	key, kind, user, recordNo string
+	read                      time.Time
+	payload                   json.RawMessage // what the first ack carried
+	acked                     bool
+}
+
+func (e *seenEnvelope) size() int {
+	return entryOverhead + len(e.key) + len(e.kind) + len(e.user) + len(e.recordNo) + len(e.payload)
 }
 
 func newSeenEnvelopes() *seenEnvelopes {
-	return &seenEnvelopes{byID: map[string]*seenEnvelope{}}
+	return &seenEnvelopes{byKey: map[string]*seenEnvelope{}}
 }
 
-// remember notes an envelope the loop has just read, not acked yet.
-func (s *seenEnvelopes) remember(p pendingAck) {
+// remember notes an envelope just read; it reports false, and changes
+// nothing, if the envelope was read before: a redelivery.
+func (s *seenEnvelopes) remember(env *envelope) (isNew bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forget(p.read)
-	e := &seenEnvelope{pendingAck: p}
-	s.byID[p.envelopeID] = e
+	if e, ok := s.byKey[env.key]; ok && env.read.Sub(e.read) < rememberFor {
+		return false
+	}
+	e := &seenEnvelope{key: env.key, kind: env.kind, user: clipID(env.user), recordNo: env.recordNo, read: env.read}
+	s.byKey[e.key] = e
 	s.order = append(s.order, e)
+	s.bytes += e.size()
+	s.forget(env.read, forgetEachVisit)
+	return true
 }
+
+// clipID keeps a Slack ID from outside to the length Slack's IDs have.
+func clipID(id string) string { return id[:min(len(id), 32)] }
 
 // acked records the first ack of a remembered envelope.
-func (s *seenEnvelopes) acked(p pendingAck) {
+func (s *seenEnvelopes) acked(key string, payload json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.byID[p.envelopeID]; e != nil && !e.acked {
-		e.acked, e.kind, e.user, e.recordNo, e.payload = true, p.kind, p.user, p.recordNo, p.payload
+	if e := s.byKey[key]; e != nil && !e.acked {
+		e.acked, e.payload = true, payload
+		s.bytes += len(payload)
 	}
 }
 
-// forget drops a few entries that are too old or over the cap: a bounded
-// amount of work per envelope.
-func (s *seenEnvelopes) forget(now time.Time) {
-	for range forgetEachVisit {
-		if len(s.order) == 0 || (now.Sub(s.order[0].read) < rememberFor && len(s.order) < rememberAtMost) {
+// firstAck is what the first ack of an envelope carried; ok is false if it
+// is forgotten or not acked yet.
+func (s *seenEnvelopes) firstAck(key string) (payload json.RawMessage, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.byKey[key]
+	if e == nil || !e.acked {
+		return nil, false
+	}
+	return e.payload, true
+}
+
+// lookup returns what is remembered of an envelope, for a log line.
+func (s *seenEnvelopes) lookup(key string) (kind, user, recordNo string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.byKey[key]; e != nil {
+		return e.kind, e.user, e.recordNo
+	}
+	return "", "", ""
+}
+
+// forgetEachVisit bounds the forgetting done per envelope read.
+const forgetEachVisit = 64
+
+// forget drops at most n entries that are too old or over the cap.
+func (s *seenEnvelopes) forget(now time.Time, n int) {
+	for ; n > 0 && len(s.order) > 0; n-- {
+		e := s.order[0]
+		if now.Sub(e.read) < rememberFor && s.bytes <= rememberBytes {
 			break
 		}
-		if s.byID[s.order[0].envelopeID] == s.order[0] {
-			delete(s.byID, s.order[0].envelopeID)
+		if s.byKey[e.key] == e {
+			delete(s.byKey, e.key)
 		}
+		s.bytes -= e.size()
 		s.order[0] = nil
 		s.order = s.order[1:]
+	}
+	if len(s.order) == 0 {
+		s.order = nil // let the backing array go
 	}
 }
 
@@ -160,48 +162,5 @@ func (s *seenEnvelopes) forget(now time.Time) {
 func (s *seenEnvelopes) trim(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.order) > 0 && (now.Sub(s.order[0].read) >= rememberFor || len(s.order) > rememberAtMost) {
-		if s.byID[s.order[0].envelopeID] == s.order[0] {
-			delete(s.byID, s.order[0].envelopeID)
-		}
-		s.order[0] = nil
-		s.order = s.order[1:]
-	}
-	if len(s.order) == 0 {
-		s.order = nil // let the backing array go
-	}
-}
-
-// lookup returns what was acked for an envelope.
-func (s *seenEnvelopes) lookup(envelopeID string) (pendingAck, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.byID[envelopeID]
-	if !ok || !e.acked || time.Since(e.read) >= rememberFor {
-		return pendingAck{}, false
-	}
-	return e.pendingAck, true
-}
-
-// ackAgain acks a redelivered envelope with the payload of its first ack,
-// which may be the one Slack lost. pending means the envelope was read but
-// its first ack is not queued yet: that ack will do for both. Both are
-// false if the envelope is new.
-func (s *seenEnvelopes) ackAgain(envelopeID string, read time.Time, acks *acker) (again, pending bool) {
-	s.mu.Lock()
-	e, ok := s.byID[envelopeID]
-	if ok && read.Sub(e.read) >= rememberFor {
-		ok = false
-	}
-	var p pendingAck
-	if ok {
-		p, pending = e.pendingAck, !e.acked
-	}
-	s.mu.Unlock()
-	if ok && !pending {
-		p.read = read
-		acks.push(p)
-		return true, false
-	}
-	return false, pending
+	s.forget(now, len(s.order))
 }

@@ -12,10 +12,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/hr-tools/tempreport/internal/cleantext"
-	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
 // How an answer left, in the audit log. An ack is only queued: slack-go
@@ -28,92 +25,78 @@ const (
 	deliveryNone      = "none"
 )
 
-// conclude sends j's one answer when it is known without the vendor: in
-// the ack for a command, otherwise on the response URL from a tracked
-// goroutine.
-func (b *Bot) conclude(j *job, res result) {
-	if !j.acked && j.inAck {
-		b.answer(j, res)
-		return
-	}
-	if !j.acked {
-		b.ack(j, nil)
-	}
-	b.wg.Go(func() { b.answer(j, res) })
-}
+// Posting answers: how long two tries may take, how long to wait before the
+// second, and how many posts may run at once.
+const (
+	answerTimeout  = 3 * time.Second
+	postRetryDelay = 500 * time.Millisecond
+	maxPosts       = 64
+)
 
-// answer is the one way out: it renders j's result in the person's words,
-// sends it in the ack if j is not acked yet or posts it to the response
-// URL, and writes j's one audit line. A post runs even when the work
-// context is cancelled: an answer must go out, for a bounded time.
-func (b *Bot) answer(j *job, res result) {
-	msg := b.words.message(j, res, b.cfg.Command)
+// answer is the one way out: it renders res in the person's words, gives
+// the person's turn back when the vendor was never the problem, sends the
+// answer in env's ack (inAck, within ctx) or posts it to the response URL
+// (within answerTimeout, even when the work context is cancelled: an answer
+// must go out), and writes env's one audit line.
+func (b *Bot) answer(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
+	body, err := b.words.render(res, answerFor{user: env.user, recordNo: env.recordNo, replace: env.replace, command: b.cfg.Command})
+	if err != nil {
+		res = result{outcome: OutcomeInternal, err: err}
+		body, _ = b.words.render(res, answerFor{command: b.cfg.Command})
+	}
 	// Given back before the answer leaves: a person who has read it may
 	// ask again at once.
-	if j.tookTurn && res.outcome.refundable() {
+	if tookTurn && res.outcome.refundable() {
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		b.cfg.Ledger.GiveBack(ctx, j.user)
+		b.cfg.Ledger.GiveBack(ctx, env.user)
 		cancel()
 	}
 	delivery, level := deliveryNone, res.level()
 	var postErr error
 	switch {
-	case !j.acked:
-		b.ack(j, msg)
+	case inAck:
+		b.acks.send(ctx, env, body, body != nil)
 		delivery = deliveryInAck
-	case msg != nil:
+	case body != nil:
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		postErr = b.post(ctx, j.responseURL, msg)
+		postErr = b.post(ctx, env.responseURL, body)
 		cancel()
 		delivery = deliveryDelivered
 		if postErr != nil {
 			delivery, level = deliveryFailed, slog.LevelError
 		}
 		if b.debug {
-			b.log.Debug("answer posted", "envelope_id", j.envelopeID, "delivery", delivery)
+			b.log.Debug("answer posted", "envelope_id", env.key, "delivery", delivery)
 		}
 	}
-	b.audit(j, res, level, delivery, postErr)
-}
-
-// ack acknowledges j's envelope, with payload as a command's immediate
-// reply (a *slack.WebhookMessage, or the progress note's JSON; nil for
-// none), and remembers it for redeliveries. It only queues: the acker
-// writes.
-func (b *Bot) ack(j *job, payload any) {
-	j.acked = true
-	msg, answer := payload.(*slack.WebhookMessage)
-	if answer && msg == nil {
-		payload, answer = nil, false // no "payload":null on the wire
-	}
-	a := pendingAck{envelopeID: j.envelopeID, kind: j.kind, user: j.user, recordNo: j.recordNo, payload: payload, read: j.read}
-	b.seen.acked(a)
-	if answer {
-		b.cfg.Ledger.Acked(j.envelopeID, payload)
-	}
-	b.acks.push(a)
+	b.audit(env, res, level, delivery, postErr)
 }
 
 // audit writes the one log line of an envelope. It never logs the report
 // URL, the response URL or the text of a message a shortcut was used on.
-func (b *Bot) audit(j *job, res result, level slog.Level, delivery string, postErr error) {
-	attrs := []slog.Attr{
-		slog.String("user", j.user), slog.String("team", j.team), slog.String("channel", j.channel),
-		slog.String("record", j.recordNo), slog.String("outcome", string(res.outcome)),
-		slog.String("delivery", delivery), slog.Duration("duration", time.Since(j.read)),
-		slog.String("envelope_id", j.envelopeID),
+func (b *Bot) audit(env *envelope, res result, level slog.Level, delivery string, postErr error) {
+	b.cfg.Observer.Answered(env.kind, res.outcome) // counted before it is logged: a reader of the log finds it counted
+	if !b.log.Enabled(context.Background(), level) {
+		return
 	}
-	if j.kind == KindShortcut {
-		attrs = append(attrs, slog.Any("records_found", j.found))
+	attrs := make([]slog.Attr, 0, 16)
+	attrs = append(attrs,
+		slog.String("user", env.user), slog.String("team", env.team), slog.String("channel", env.channel),
+		slog.String("record", env.recordNo), slog.String("outcome", string(res.outcome)),
+		slog.String("delivery", delivery), slog.Duration("duration", time.Since(env.read)),
+		slog.String("envelope_id", env.key),
+	)
+	if env.kind == KindShortcut {
+		attrs = append(attrs, slog.Any("records_found", env.found))
 	}
-	if res.report != nil {
-		attrs = append(attrs, slog.String("seq", res.report.Seq))
+	if v := res.vendor; v.code != "" {
+		attrs = append(attrs, slog.String("vendor_code", v.code))
 	}
-	if apiErr, ok := errors.AsType[*yibeidiao.APIError](res.err); ok {
-		attrs = append(attrs, slog.String("vendor_code", apiErr.Code), slog.String("seq", apiErr.Seq))
+	if v := res.vendor; v.seq != "" {
+		attrs = append(attrs, slog.String("seq", v.seq))
 	}
-	if untrusted, ok := errors.AsType[*yibeidiao.UntrustedLinkError](res.err); ok {
-		attrs = append(attrs, slog.String("link_host", cleantext.String(untrusted.Host)), slog.String("seq", untrusted.Seq))
+	if v := res.vendor; v.linkHost != "" {
+		attrs = append(attrs, slog.String("link_host", cleantext.String(v.linkHost)))
 	}
 	if res.err != nil && level >= slog.LevelWarn {
 		// Text from outside (the vendor's message, a host) is cleaned of
@@ -126,20 +109,15 @@ func (b *Bot) audit(j *job, res result, level slog.Level, delivery string, postE
 	if postErr != nil {
 		attrs = append(attrs, slog.String("delivery_error", cleantext.String(postErr.Error())))
 	}
-	b.cfg.Observer.Answered(j.kind, res.outcome) // counted before it is logged: a reader of the log finds it counted
-	b.log.LogAttrs(context.Background(), level, j.kind, attrs...)
+	b.log.LogAttrs(context.Background(), level, env.kind, attrs...)
 }
 
-// post delivers msg to a response URL, trying once more after a short
-// pause if the first try fails: a lost answer is a person left waiting.
-// At most maxPosts posts run at once. A response URL is a credential
-// (anyone holding it can post as the app for 30 minutes), so no error from
-// here contains it.
-func (b *Bot) post(ctx context.Context, responseURL string, msg *slack.WebhookMessage) error {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("bot: encoding answer: %w", err)
-	}
+// post delivers an answer's JSON to a response URL, trying once more after
+// a short pause if the first try fails: a lost answer is a person left
+// waiting. At most maxPosts posts run at once. A response URL is a
+// credential (anyone holding it can post as the app for 30 minutes), so no
+// error from here contains it.
+func (b *Bot) post(ctx context.Context, responseURL string, body []byte) error {
 	if !usableResponseURL(responseURL) {
 		return errNoResponseURL
 	}
@@ -149,7 +127,7 @@ func (b *Bot) post(ctx context.Context, responseURL string, msg *slack.WebhookMe
 	case <-ctx.Done():
 		return fmt.Errorf("bot: waiting to post an answer: %w", ctx.Err())
 	}
-	err = b.tryPost(ctx, responseURL, body)
+	err := b.tryPost(ctx, responseURL, body)
 	if err == nil {
 		return nil
 	}
@@ -165,13 +143,6 @@ func (b *Bot) post(ctx context.Context, responseURL string, msg *slack.WebhookMe
 	}
 	return nil
 }
-
-// Posting answers: how long to wait before the second try, and how many
-// posts may run at once.
-const (
-	postRetryDelay = 500 * time.Millisecond
-	maxPosts       = 64
-)
 
 func (b *Bot) tryPost(ctx context.Context, responseURL string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(body))

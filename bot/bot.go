@@ -2,10 +2,16 @@
 // it checks who is asking, limits how fast people and the bot as a whole
 // ask the vendor, and answers each command privately, exactly once, with a
 // temporary report link or a message saying what went wrong.
+//
+// One envelope takes one route, a file per stage: the read loop
+// ([Bot.Run], run.go) reads it ([readEnvelope], envelope.go) and queues it;
+// the settle goroutine (settle.go) decides it (decide.go), settles it with
+// the [Ledger], acks it (ack.go) and, for a fetch, starts the vendor call
+// (fetch.go); the answer is rendered (render.go, in the words of words.go),
+// delivered and audited (answer.go).
 package bot
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,17 +26,19 @@ import (
 	"github.com/slack-go/slack/socketmode"
 	"golang.org/x/time/rate"
 
+	"github.com/hr-tools/tempreport/internal/batch"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
 // ReportGenerator makes temporary report links; *yibeidiao.Client is one.
-// Its errors are classified with the yibeidiao sentinels.
+// Its errors are read with [yibeidiao.KindOf].
 type ReportGenerator interface {
 	GenerateTempReport(ctx context.Context, recordNo string) (*yibeidiao.TempReport, error)
 }
 
-// Config is what [New] needs. Zero durations and limits take the defaults
-// documented on each field.
+// Config is what [New] needs. [New] gives zero durations, limits and
+// values the defaults documented on each field; it is the one place
+// defaults are applied.
 type Config struct {
 	AppToken       string        // xapp-…, with connections:write
 	BotToken       string        // xoxb-…, for usergroups.users.list
@@ -45,7 +53,7 @@ type Config struct {
 	CommandTimeout time.Duration // budget of one command: rate-limit wait and vendor call; default 30s
 	MaxInFlight    int           // commands waiting on the vendor at once; beyond, "busy"; default 1000
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
-	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout
+	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout, connections kept for every post that may run at once
 	Language       string        // what people are answered in: one of [Languages], or a tag [Language] reads; default "en"
 	Logger         *slog.Logger  // default slog.Default()
 	// Observer is told what the bot did, for metrics. Default: nobody.
@@ -58,24 +66,6 @@ type Config struct {
 	Hint func(error) string
 }
 
-// Observer is told what the bot did, for metrics. Its methods must be safe
-// for concurrent use and return quickly.
-type Observer interface {
-	// Answered reports how an envelope ended, once per envelope: kind is
-	// one of KindCommand, KindClick, KindShortcut, KindEvent and
-	// KindUnreadable.
-	Answered(kind string, outcome Outcome)
-	// Acked reports how long an ack took from the envelope being read to
-	// the ack being handed to slack-go. It is called just before the ack is
-	// handed over.
-	Acked(sinceRead time.Duration)
-}
-
-type noObserver struct{}
-
-func (noObserver) Answered(string, Outcome) {}
-func (noObserver) Acked(time.Duration)      {}
-
 // Defaults for [Config].
 const (
 	DefaultAPIURL         = "https://slack.com/api/"
@@ -87,10 +77,59 @@ const (
 	DefaultCommandTimeout = 30 * time.Second
 	DefaultDrainTimeout   = 5 * time.Second
 	DefaultMaxInFlight    = 1000
-
-	ackTimeout    = 3 * time.Second // Slack shows operation_timeout after 3s anyway
-	answerTimeout = 3 * time.Second // two tries to post an answer
 )
+
+// withDefaults is cfg with every zero value that has a default replaced by
+// it.
+func (cfg Config) withDefaults() Config {
+	set := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.Command == "" {
+		cfg.Command = DefaultCommand
+	}
+	set(&cfg.GroupRefresh, DefaultGroupRefresh)
+	set(&cfg.GroupMaxStale, DefaultGroupMaxStale)
+	set(&cfg.CommandTimeout, DefaultCommandTimeout)
+	set(&cfg.DrainTimeout, DefaultDrainTimeout)
+	if cfg.UserRate == 0 {
+		cfg.UserRate = DefaultUserRate
+	}
+	if cfg.UserBurst == 0 {
+		cfg.UserBurst = DefaultUserBurst
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.Language == "" {
+		cfg.Language = "en"
+	}
+	if cfg.HTTPClient == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Answers go to one host, up to maxPosts at once: keep a connection
+		// for each, or a burst dials (and allocates) one per answer.
+		t.MaxIdleConnsPerHost = maxPosts
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
+	if cfg.Ledger == nil {
+		cfg.Ledger = NewLocalLedger(cfg.UserRate, cfg.UserBurst)
+	}
+	if cfg.Hint == nil {
+		cfg.Hint = func(error) string { return "" }
+	}
+	return cfg
+}
 
 // Bot is the Slack side of the service. Create it with [New], then call
 // [Bot.Run] once.
@@ -98,19 +137,18 @@ type Bot struct {
 	cfg    Config
 	vendor ReportGenerator
 	log    *slog.Logger
+	debug  bool // the logger writes debug lines: only then are they built
 	words  *words
-	// progressJSON is the progress note, encoded once: see progressNote.
-	progressJSON string
-	sm           *socketmode.Client
-	access       *access
-	postSlots    chan struct{} // one per answer being posted
-	acks         *acker
-	settler      *settler
-
-	seen  *seenEnvelopes
-	debug bool // the logger writes debug lines: only then are they built
-	// Only the event loop touches this.
-	draining bool
+	// progress is the progress note's JSON, made once: see progressNote.
+	progress string
+	sm       *socketmode.Client
+	access   *access
+	acks     *acks
+	seen     *seenEnvelopes
+	// queue carries envelopes from the read loop to the settle goroutine.
+	queue     *batch.Queue[*envelope]
+	postSlots chan struct{} // one per answer being posted
+	draining  atomic.Bool   // shutting down: new envelopes are answered "restarting"
 
 	health   atomic.Pointer[health]
 	inFlight atomic.Int64
@@ -130,34 +168,10 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	if vendor == nil {
 		return nil, errors.New("bot: no report generator")
 	}
-	cfg.APIURL = cmp.Or(cfg.APIURL, DefaultAPIURL)
-	cfg.Command = cmp.Or(cfg.Command, DefaultCommand)
-	cfg.GroupRefresh = cmp.Or(cfg.GroupRefresh, DefaultGroupRefresh)
-	cfg.GroupMaxStale = cmp.Or(cfg.GroupMaxStale, DefaultGroupMaxStale)
-	cfg.UserRate = cmp.Or(cfg.UserRate, DefaultUserRate)
-	cfg.UserBurst = cmp.Or(cfg.UserBurst, DefaultUserBurst)
-	cfg.CommandTimeout = cmp.Or(cfg.CommandTimeout, DefaultCommandTimeout)
-	cfg.DrainTimeout = cmp.Or(cfg.DrainTimeout, DefaultDrainTimeout)
-	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
-	lang, ok := Language(cmp.Or(cfg.Language, "en"))
+	cfg = cfg.withDefaults()
+	lang, ok := Language(cfg.Language)
 	if !ok {
 		return nil, fmt.Errorf("bot: no language %q; there are %v", cfg.Language, Languages)
-	}
-	w := languages[lang]
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = noObserver{}
-	}
-	if cfg.Ledger == nil {
-		cfg.Ledger = NewLocalLedger(cfg.UserRate, cfg.UserBurst)
-	}
-	if cfg.Hint == nil {
-		cfg.Hint = func(error) string { return "" }
 	}
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
@@ -166,18 +180,18 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	// slack-go's debug mode stays off: it re-encodes every frame to redact
 	// it and would hand payloads to a logger.
 	sm := socketmode.New(api)
+	seen := newSeenEnvelopes()
 	b := &Bot{
-		cfg:          cfg,
-		vendor:       vendor,
-		log:          cfg.Logger,
-		debug:        cfg.Logger.Enabled(context.Background(), slog.LevelDebug),
-		words:        w,
-		progressJSON: w.progressTemplate(),
-		sm:           sm,
-		postSlots:    make(chan struct{}, maxPosts),
-		acks:         newAcker(sm, cfg.Logger, cfg.Observer),
-		settler:      newSettler(),
-		seen:         newSeenEnvelopes(),
+		cfg:       cfg,
+		vendor:    vendor,
+		log:       cfg.Logger,
+		debug:     cfg.Logger.Enabled(context.Background(), slog.LevelDebug),
+		words:     languages[lang],
+		progress:  languages[lang].progressTemplate(),
+		sm:        sm,
+		seen:      seen,
+		acks:      &acks{sm: sm, ledger: cfg.Ledger, observer: cfg.Observer, log: cfg.Logger, seen: seen},
+		postSlots: make(chan struct{}, maxPosts),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)
 		}),
@@ -208,178 +222,4 @@ func (b *Bot) Health() Health {
 
 func (b *Bot) setHealth(connected bool, status string) {
 	b.health.Store(&health{connected, status})
-}
-
-// Run connects to Slack and serves commands until ctx is cancelled, then
-// stops taking new commands (answering them "restarting"), lets commands in
-// flight finish within DrainTimeout, delivers their answers, and returns nil.
-// It returns an error matching [ErrSocketRefused] early when Slack refuses
-// the app token or the API URL, after answering what is in flight.
-func (b *Bot) Run(ctx context.Context) error {
-	work, stopWork := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer stopWork(nil)
-	// The socket outlives ctx while in-flight work drains, to keep acking.
-	sock, stopSocket := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSocket()
-
-	b.refreshGroups(ctx)
-	var bg sync.WaitGroup
-	runErr := make(chan error, 1)
-	bg.Go(func() { runErr <- b.sm.RunContext(sock) })
-	bg.Go(func() { b.refreshGroupsEvery(sock) })
-	bg.Go(func() { b.trimEvery(sock, time.Minute) })
-	acking, stopAcking := context.WithCancel(context.WithoutCancel(ctx))
-	settling, stopSettling := context.WithCancel(context.WithoutCancel(ctx))
-	var acker, settler sync.WaitGroup
-	acker.Go(func() { b.acks.run(acking) })
-	settler.Go(func() { b.runSettler(settling, work) })
-	b.log.Info("bot started", "command", b.cfg.Command, "allowed_users", len(b.cfg.AllowedUsers), "allowed_groups", len(b.cfg.AllowedGroups))
-
-	var exitErr error
-	socketDone := false
-serve:
-	for {
-		select {
-		case ev := <-b.sm.Events:
-			b.dispatch(work, ev)
-		case err := <-runErr:
-			socketDone = true
-			exitErr = fmt.Errorf("%w: %w", ErrSocketRefused, err)
-			b.setHealth(false, "stopped: "+exitErr.Error())
-			b.log.Error("Slack connection stopped for good", "error", exitErr, "hint", b.cfg.Hint(exitErr))
-			break serve
-		case <-ctx.Done():
-			break serve
-		}
-	}
-
-	b.draining = true
-	if !socketDone {
-		b.setHealth(false, "shutting down")
-	}
-	b.log.Info("shutting down: finishing commands in flight", "in_flight", b.inFlight.Load(), "drain_timeout", b.cfg.DrainTimeout)
-	idle := make(chan struct{})
-	go func() { b.wg.Wait(); close(idle) }()
-	grace := time.NewTimer(b.cfg.DrainTimeout)
-	defer grace.Stop()
-	var giveUp <-chan time.Time
-drain:
-	for {
-		select {
-		case ev := <-b.sm.Events:
-			b.dispatch(work, ev)
-		case <-idle:
-			break drain
-		case <-grace.C:
-			b.log.Warn("drain time is up: cancelling commands in flight; their askers are told to retry", "in_flight", b.inFlight.Load())
-			stopWork(errShuttingDown)
-			giveUp = time.After(answerTimeout + time.Second)
-		case <-giveUp:
-			b.log.Error("gave up waiting for commands in flight", "in_flight", b.inFlight.Load())
-			break drain
-		}
-	}
-	stopSettling()
-	settler.Wait()
-	stopAcking()
-	acker.Wait()
-	stopSocket()
-	bg.Wait()
-	b.log.Info("bot stopped")
-	return exitErr
-}
-
-// dispatch handles one event from slack-go without ever blocking: the loop
-// that calls it must keep reading, or slack-go stops acking and reconnecting.
-func (b *Bot) dispatch(work context.Context, ev socketmode.Event) {
-	switch ev.Type {
-	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI, socketmode.EventTypeErrorBadMessage:
-		b.handle(work, ev)
-	case socketmode.EventTypeConnecting:
-		if e, ok := ev.Data.(*slack.ConnectingEvent); ok && e.ConnectionCount > 0 && e.Attempt == 1 {
-			b.log.Info("reconnecting to Slack", "connection", e.ConnectionCount)
-		}
-		b.setHealth(false, "connecting")
-	case socketmode.EventTypeConnectionError:
-		if e, ok := ev.Data.(*slack.ConnectionErrorEvent); ok {
-			b.log.Warn("could not connect to Slack; retrying", "error", e.ErrorObj, "attempt", e.Attempt, "backoff", e.Backoff)
-			b.setHealth(false, "connection error: "+e.Error())
-		}
-	case socketmode.EventTypeConnected:
-		b.setHealth(true, "connected")
-		b.log.Info("connected to Slack")
-	case socketmode.EventTypeHello:
-		if n := ev.Request.NumConnections; n > 1 {
-			b.log.Info("Slack said hello", "num_connections", n,
-				"note", "num_connections counts this app's open sockets; more than the replicas you run means another copy (a laptop?) uses the same app-level token and takes a share of the commands")
-		}
-	case socketmode.EventTypeIncomingError:
-		if e, ok := ev.Data.(*slack.IncomingEventError); ok {
-			b.log.Warn("error reading from the Slack socket", "error", e.ErrorObj)
-		}
-	case socketmode.EventTypeErrorWriteFailed:
-		if e, ok := ev.Data.(*socketmode.ErrorWriteFailed); ok {
-			p, _ := b.seen.lookup(e.Response.EnvelopeID)
-			b.log.Error("an ack was not written; the person may see a Slack error, and Slack may redeliver the envelope",
-				"envelope_id", e.Response.EnvelopeID, "kind", p.kind, "user", p.user, "record", p.recordNo, "error", e.Cause)
-		}
-	}
-}
-
-// refreshGroups re-reads the allowed user groups. It logs a group once when
-// it starts failing, once when it has failed for longer than GroupMaxStale
-// (its members are denied from then on), and once when it recovers.
-func (b *Bot) refreshGroups(ctx context.Context) {
-	if len(b.cfg.AllowedGroups) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	changes, members := b.access.refresh(ctx, time.Now())
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return
-	}
-	for _, c := range changes {
-		switch c.kind {
-		case "failing":
-			b.log.Warn("could not read an allowed user group; keeping its last known members for now",
-				"group", c.group, "max_stale", b.cfg.GroupMaxStale, "error", c.err, "hint", b.cfg.Hint(c.err))
-		case "stale":
-			b.log.Error("an allowed user group cannot be read: its members are denied until it can be read (people in the allowed user IDs still work)",
-				"group", c.group, "max_stale", b.cfg.GroupMaxStale, "error", c.err, "hint", b.cfg.Hint(c.err))
-		case "recovered":
-			b.log.Info("an allowed user group can be read again: its members are allowed again", "group", c.group, "group_members", members)
-		}
-	}
-	b.log.Debug("allowed user groups read", "groups", len(b.cfg.AllowedGroups), "group_members", members)
-}
-
-// trimEvery drops old redelivery memory every so often, flood or not.
-func (b *Bot) trimEvery(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case now := <-t.C:
-			b.seen.trim(now)
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func (b *Bot) refreshGroupsEvery(ctx context.Context) {
-	if len(b.cfg.AllowedGroups) == 0 {
-		return
-	}
-	t := time.NewTicker(b.cfg.GroupRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			b.refreshGroups(ctx)
-		case <-ctx.Done():
-			return
-		}
-	}
 }

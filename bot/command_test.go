@@ -5,9 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -107,28 +109,28 @@ func FuzzParseClick(f *testing.F) {
 		if json.Unmarshal(payload, &cb) != nil {
 			return
 		}
-		it := parseInteraction(cb)
-		switch it.kind {
-		case "":
+		env := readEnvelope(socketmode.Event{Type: socketmode.EventTypeInteractive, Data: cb, Request: &socketmode.Request{EnvelopeID: "e1"}}, "/tempreport", time.Now())
+		switch {
+		case env.ignored:
+			if env.user != "" || env.recordNo != "" {
+				t.Fatalf("readEnvelope(%s): an ignored interaction with user %q, record %q", payload, env.user, env.recordNo)
+			}
 			return
-		case KindClick:
-			if it.user == "" || cb.Type != slack.InteractionTypeBlockActions {
-				t.Fatalf("parseInteraction(%s) accepted a click %+v", payload, it)
+		case env.kind == KindClick:
+			if env.user == "" || cb.Type != slack.InteractionTypeBlockActions {
+				t.Fatalf("readEnvelope(%s) accepted a click %+v", payload, env)
 			}
-			if record, help, err := ParseCommand(it.value); err == nil && !help && strings.Trim(record, "0123456789") != "" {
-				t.Fatalf("click value %q parsed to %q", it.value, record)
-			}
-		case KindShortcut:
-			if it.user == "" || cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != ShortcutCallbackID {
-				t.Fatalf("parseInteraction(%s) accepted a shortcut %+v", payload, it)
-			}
-			for _, r := range FindRecords(it.value) {
-				if len(r) < minRecordDigits || len(r) > maxRecordDigits || strings.Trim(r, "0123456789") != "" {
-					t.Fatalf("shortcut on %q found %q", it.value, r)
-				}
+		case env.kind == KindShortcut:
+			if env.user == "" || cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != ShortcutCallbackID {
+				t.Fatalf("readEnvelope(%s) accepted a shortcut %+v", payload, env)
 			}
 		default:
-			t.Fatalf("parseInteraction(%s) = kind %q", payload, it.kind)
+			t.Fatalf("readEnvelope(%s) = kind %q", payload, env.kind)
+		}
+		for _, r := range append([]string{env.recordNo}, env.found...) {
+			if r != "" && (len(r) < minRecordDigits || len(r) > maxRecordDigits || strings.Trim(r, "0123456789") != "") {
+				t.Fatalf("readEnvelope(%s) found record %q", payload, r)
+			}
 		}
 	})
 }

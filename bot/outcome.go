@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -16,6 +15,7 @@ type Outcome string
 // The outcomes in the audit log.
 const (
 	OutcomeLink          Outcome = "link"
+	OutcomeChoose        Outcome = "choose" // a shortcut on a message naming several records: offered, none fetched
 	OutcomeHelp          Outcome = "help"
 	OutcomeBadInput      Outcome = "bad_input"
 	OutcomeDenied        Outcome = "denied"
@@ -40,13 +40,22 @@ var Outcomes = []Outcome{OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenie
 	OutcomeBusy, OutcomeRefused, OutcomeMisconfigured, OutcomeTransient, OutcomeTimeout, OutcomeUnverifiable,
 	OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting, OutcomeUnreadable, OutcomeIgnored, OutcomeInternal, OutcomeChoose}
 
-// Kinds of envelope: the audit line's message and the metrics' kind label.
-const (
-	KindCommand    = "command"
-	KindClick      = "click"
-	KindEvent      = "event"      // Events API: the app subscribes to none; acked, not answered
-	KindUnreadable = "unreadable" // slack-go could not parse it
-)
+// Observer is told what the bot did, for metrics. Its methods must be safe
+// for concurrent use and return quickly.
+type Observer interface {
+	// Answered reports how an envelope ended, once per envelope: kind is
+	// one of the Kind constants.
+	Answered(kind string, outcome Outcome)
+	// Acked reports how long an ack took from the envelope being read to
+	// the ack being handed to slack-go. It is called just before the ack is
+	// handed over.
+	Acked(sinceRead time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) Answered(string, Outcome) {}
+func (noObserver) Acked(time.Duration)      {}
 
 // level is how loud an outcome's audit line is: info for what people do,
 // warn for what the bot or vendor could not help, error for what someone
@@ -76,18 +85,32 @@ func (o Outcome) refundable() bool {
 	return false
 }
 
-// result is how a job ended: the outcome, and what its answer needs.
-// Decisions the bot makes itself are results built where they are made;
-// only failures from outside (the vendor, the network, a panic) are
-// classified, once, by [classify].
+// result is how an envelope ended: the outcome, and everything its answer
+// and its audit line need. Decisions the bot makes itself are results built
+// where they are made; failures from outside (the vendor, the network, a
+// panic) are read, once, by [classify]. Nothing after that looks at err
+// except to log it.
 type result struct {
-	outcome Outcome
-	report  *yibeidiao.TempReport // OutcomeLink
-	wait    time.Duration         // OutcomeLimited, OutcomeBusy: until the next turn
-	input   *InputError           // OutcomeBadInput: what is wrong with what was typed
-	wrong   *WrongCommandError    // OutcomeBadInput: a command this bot does not answer
-	records []string              // OutcomeChoose: the records a message names
-	err     error                 // the failure from outside, for the log; nil for decisions
+	outcome      Outcome
+	report       *yibeidiao.TempReport // OutcomeLink
+	wait         time.Duration         // OutcomeLimited, OutcomeBusy: until the next turn
+	input        *InputError           // OutcomeBadInput: what is wrong with what was typed
+	wrongCommand bool                  // OutcomeBadInput: a command this bot does not answer
+	records      []string              // OutcomeChoose: the records a message names
+	interrupted  bool                  // OutcomeRestarting: it was being served when the drain time ran out
+	vendor       vendorFacts
+	err          error // the failure from outside, for the log; nil for decisions
+}
+
+// vendorFacts is what a vendor failure said, read out of its error once.
+type vendorFacts struct {
+	code     string // the vendor's code, "" if none
+	seq      string // the request's seq, for the vendor's support
+	linkHost string // an untrusted link's host
+	// said is the vendor's own message, cleaned of control characters,
+	// only when the vendor signed it; links are still in it.
+	said               string
+	accountUnavailable bool // 906: the company's vendor account
 }
 
 func decided(o Outcome) result { return result{outcome: o} }
@@ -95,69 +118,65 @@ func decided(o Outcome) result { return result{outcome: o} }
 // level is how loud the audit line is: the outcome's level, but a command
 // the bot is not configured for is the operator's to fix.
 func (r result) level() slog.Level {
-	if r.wrong != nil {
+	if r.wrongCommand {
 		return slog.LevelWarn
 	}
 	return r.outcome.level()
 }
 
-// classify turns what the vendor call returned into a result.
+// classify turns what the vendor call returned into a result: one switch
+// over the vendor's kinds of failure, and the one place that reads the
+// vendor's error.
 func classify(rep *yibeidiao.TempReport, err error) result {
-	var busy *yibeidiao.RateLimitError
-	switch kind := yibeidiao.KindOf(err); {
-	case err == nil && rep != nil:
-		return result{outcome: OutcomeLink, report: rep}
-	case err == nil:
-		return result{outcome: OutcomeInternal, err: errors.New("bot: vendor returned neither a report nor an error")}
-	case errors.Is(err, errShuttingDown):
-		return result{outcome: OutcomeRestarting, err: err}
-	case errors.As(err, &busy):
-		return result{outcome: OutcomeBusy, wait: busy.RetryAfter, err: err}
-	case errors.Is(err, errCommandTimeout), errors.Is(err, context.DeadlineExceeded):
-		return result{outcome: OutcomeTimeout, err: err}
-	case kind == yibeidiao.KindBadSignature:
-		return result{outcome: OutcomeUnverifiable, err: err}
-	case kind == yibeidiao.KindUntrustedLink:
-		return result{outcome: OutcomeUntrusted, err: err}
-	case kind == yibeidiao.KindBadResponse:
-		return result{outcome: OutcomeBadResponse, err: err}
-	case kind == yibeidiao.KindMisconfigured, kind == yibeidiao.KindRedirect:
-		return result{outcome: OutcomeMisconfigured, err: err}
-	case kind == yibeidiao.KindTransient:
-		return result{outcome: OutcomeTransient, err: err}
-	case kind == yibeidiao.KindRefused:
-		return result{outcome: OutcomeRefused, err: err}
+	if err == nil {
+		if rep == nil {
+			return result{outcome: OutcomeInternal, err: errors.New("bot: vendor returned neither a report nor an error")}
+		}
+		return result{outcome: OutcomeLink, report: rep, vendor: vendorFacts{seq: rep.Seq}}
 	}
-	return result{outcome: OutcomeInternal, err: err}
+	res := result{err: err, vendor: vendorFactsOf(err)}
+	switch kind := yibeidiao.KindOf(err); {
+	case errors.Is(err, errShuttingDown):
+		res.outcome, res.interrupted = OutcomeRestarting, true
+	case kind == yibeidiao.KindBusy:
+		res.outcome = OutcomeBusy
+		if busy, ok := errors.AsType[*yibeidiao.RateLimitError](err); ok {
+			res.wait = busy.RetryAfter
+		}
+	case errors.Is(err, errCommandTimeout), errors.Is(err, context.DeadlineExceeded):
+		res.outcome = OutcomeTimeout
+	case kind == yibeidiao.KindBadSignature:
+		res.outcome = OutcomeUnverifiable
+	case kind == yibeidiao.KindUntrustedLink:
+		res.outcome = OutcomeUntrusted
+	case kind == yibeidiao.KindBadResponse:
+		res.outcome = OutcomeBadResponse
+	case kind == yibeidiao.KindMisconfigured, kind == yibeidiao.KindRedirect:
+		res.outcome = OutcomeMisconfigured
+	case kind == yibeidiao.KindTransient:
+		res.outcome = OutcomeTransient
+	case kind == yibeidiao.KindRefused:
+		res.outcome = OutcomeRefused
+	default:
+		res.outcome = OutcomeInternal
+	}
+	return res
 }
 
-// Errors the bot returns or logs. Callers branch on them with errors.Is or
-// errors.As; package main turns them into advice for the operator.
-var (
-	// ErrSocketRefused means Slack refused to open a socket for good: the
-	// app-level token was refused, or the Web API base answered 404. [Bot.Run]
-	// returns it, wrapping slack-go's error.
-	ErrSocketRefused = errors.New("bot: Slack refused to open a socket")
-	// ErrUnreadable means slack-go could not parse an envelope.
-	ErrUnreadable = errors.New("bot: unreadable envelope")
-)
-
-// WrongCommandError means Slack delivered a slash command the bot was not
-// configured to answer.
-type WrongCommandError struct{ Got, Want string }
-
-func (e *WrongCommandError) Error() string {
-	return fmt.Sprintf("bot: got command %q, configured for %q", e.Got, e.Want)
+func vendorFactsOf(err error) vendorFacts {
+	var f vendorFacts
+	if apiErr, ok := errors.AsType[*yibeidiao.APIError](err); ok {
+		f.code, f.seq = apiErr.Code, apiErr.Seq
+		if apiErr.Verified {
+			f.said = apiErr.Message
+		}
+		f.accountUnavailable = errors.Is(err, yibeidiao.ErrEnterpriseDisabled)
+	}
+	if untrusted, ok := errors.AsType[*yibeidiao.UntrustedLinkError](err); ok {
+		f.linkHost, f.seq = untrusted.Host, untrusted.Seq
+	}
+	return f
 }
-
-// GroupError means a user group's members could not be read.
-type GroupError struct {
-	Group string
-	Err   error
-}
-
-func (e *GroupError) Error() string { return fmt.Sprintf("bot: user group %s: %v", e.Group, e.Err) }
-func (e *GroupError) Unwrap() error { return e.Err }
 
 var (
 	// errShuttingDown cancels work still running when the drain time is up.

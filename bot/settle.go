@@ -2,72 +2,125 @@ package bot
 
 import (
 	"context"
-	"sync"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"time"
 )
 
-// settling is an envelope the loop has decided as far as it can alone,
-// on its way to the ledger.
-type settling struct {
-	job   *job
+// plan is what the settle goroutine knows of an envelope before the ledger
+// has answered.
+type plan struct {
+	again bool   // a redelivery this replica has read before: ack it as it was acked
 	res   result // how it ends, unless fetch
 	fetch bool   // ask the vendor, if the person has a turn left
 }
 
-// settler hands what the loop decided to the [Ledger] in batches, in the
-// order the loop read the envelopes, from its own goroutine: a ledger in
-// Redis answers a whole burst in one round trip, and the loop never waits
-// for it. Its queue grows with the envelopes Slack has sent and the ledger
-// has not answered yet, which Slack bounds.
-type settler struct {
-	mu    sync.Mutex
-	queue []settling
-	wake  chan struct{}
+// settle ends a batch of envelopes, in the order the loop read them: it
+// recognises redeliveries, decides each envelope, settles the new ones with
+// the [Ledger] in one call (one Redis round trip for the batch), and ends
+// each with its ack and, for a fetch, the vendor call. It is the only
+// goroutine that acks, and it never waits on the vendor or a post.
+func (b *Bot) settle(work context.Context, envs []*envelope) {
+	plans := make([]plan, len(envs))
+	claims := make([]Claim, 0, len(envs))
+	for i, env := range envs {
+		if !b.seen.remember(env) {
+			plans[i].again = true
+			continue
+		}
+		plans[i] = b.plan(env)
+		claims = append(claims, Claim{EnvelopeID: env.key, User: env.user, Turn: plans[i].fetch})
+	}
+	settled := b.cfg.Ledger.Settle(context.WithoutCancel(work), claims)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(work), ackTimeout)
+	defer cancel()
+	for i, env := range envs {
+		var s Settlement
+		if !plans[i].again {
+			s, settled = settled[0], settled[1:]
+		}
+		b.end(ctx, work, env, plans[i], s)
+	}
 }
 
-func newSettler() *settler { return &settler{wake: make(chan struct{}, 1)} }
+// plan decides env, turning a panic into an apology.
+func (b *Bot) plan(env *envelope) (p plan) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = plan{res: b.panicked(env, v)}
+		}
+	}()
+	p.res, p.fetch = b.decide(env)
+	return p
+}
 
-// push queues x; it never blocks.
-func (s *settler) push(x settling) {
-	s.mu.Lock()
-	s.queue = append(s.queue, x)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
+// end acks env as the ledger settled it and starts what follows the ack.
+// ctx bounds the ack; work is the context of the vendor call.
+func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.finish(ctx, env, b.panicked(env, v), false)
+		}
+	}()
+	if b.debug {
+		b.log.Debug("decided", "envelope_id", env.key, "kind", env.kind, "user", env.user, "record", env.recordNo,
+			"outcome", p.res.outcome, "fetch", p.fetch, "redelivered", p.again, "taken_by_another_replica", s.Taken, "turn_wait", s.Wait)
+	}
+	switch {
+	case p.again:
+		payload, _ := b.seen.firstAck(env.key)
+		b.log.Info("Slack redelivered an envelope; acked it again, not served twice", "envelope_id", env.key)
+		b.acks.send(ctx, env, payload, false)
+	case s.Taken:
+		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", env.key)
+		payload := s.FirstAck
+		if s.Fetching && env.inAck {
+			payload = progressNote(b.progress, env.recordNo)
+		}
+		b.acks.send(ctx, env, payload, false) // remembered here too: a further redelivery is acked again
+	case !p.fetch:
+		b.finish(ctx, env, p.res, false)
+	case s.Wait > 0:
+		b.finish(ctx, env, result{outcome: OutcomeLimited, wait: s.Wait}, false)
+	case b.inFlight.Load() >= int64(b.cfg.MaxInFlight):
+		b.log.Warn("too many commands in flight: answering busy", "in_flight", b.inFlight.Load(), "max_in_flight", b.cfg.MaxInFlight)
+		b.finish(ctx, env, result{outcome: OutcomeBusy, wait: time.Second}, true)
 	default:
+		var note json.RawMessage
+		if env.inAck {
+			note = progressNote(b.progress, env.recordNo)
+		}
+		b.acks.send(ctx, env, note, false)
+		b.inFlight.Add(1)
+		b.wg.Go(func() {
+			defer b.inFlight.Add(-1)
+			defer func() {
+				if v := recover(); v != nil {
+					b.answer(context.Background(), env, b.panicked(env, v), false, true)
+				}
+			}()
+			b.answer(context.Background(), env, b.fetch(work, env), false, true)
+		})
 	}
 }
 
-// runSettler settles queued envelopes until stop is done, then settles what
-// is still queued. Work that the settled envelopes start runs under work.
-func (b *Bot) runSettler(stop, work context.Context) {
-	for {
-		select {
-		case <-b.settler.wake:
-			b.settleQueued(work)
-		case <-stop.Done():
-			b.settleQueued(work)
-			return
-		}
+// finish ends an envelope whose answer is known without the vendor: a
+// command's answer goes in its ack; anything else is acked at once and
+// answered on its response URL. tookTurn says the person's turn was taken.
+func (b *Bot) finish(ctx context.Context, env *envelope, res result, tookTurn bool) {
+	if env.inAck {
+		b.answer(ctx, env, res, true, tookTurn)
+		return
 	}
+	b.acks.send(ctx, env, nil, false)
+	b.wg.Go(func() { b.answer(context.Background(), env, res, false, tookTurn) })
 }
 
-func (b *Bot) settleQueued(work context.Context) {
-	for {
-		b.settler.mu.Lock()
-		batch := b.settler.queue
-		b.settler.queue = nil
-		b.settler.mu.Unlock()
-		if len(batch) == 0 {
-			return
-		}
-		claims := make([]Claim, len(batch))
-		for i, x := range batch {
-			claims[i] = Claim{EnvelopeID: x.job.envelopeID, User: x.job.user, Turn: x.fetch}
-		}
-		settled := b.cfg.Ledger.Settle(context.WithoutCancel(work), claims)
-		for i, x := range batch {
-			b.settle(work, x, settled[i])
-			b.wg.Done()
-		}
-	}
+// panicked turns a bug into an apology instead of a crash and a person
+// left waiting.
+func (b *Bot) panicked(env *envelope, v any) result {
+	b.log.Error("panic while serving an envelope", "panic", fmt.Sprint(v), "stack", string(debug.Stack()),
+		"envelope_id", env.key, "user", env.user)
+	return result{outcome: OutcomeInternal, err: fmt.Errorf("bot: panic: %v", v)}
 }

@@ -1,39 +1,13 @@
 package bot
 
 import (
-	"encoding/json"
-	"errors"
-	"maps"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/hr-tools/tempreport/internal/cleantext"
 )
-
-// ShortcutCallbackID is the callback_id of the message shortcut ("Get
-// temporary report") in the app's manifest.
-const ShortcutCallbackID = "tempreport_from_message"
-
-// KindShortcut is the kind of a message shortcut envelope.
-const KindShortcut = "shortcut"
-
-// OutcomeChoose is a message shortcut on a message that names several
-// records: the person is offered them, one button each, and nothing is
-// fetched until they pick one.
-const OutcomeChoose Outcome = "choose"
-
-var errNoResponseURL = errors.New("bot: the envelope has no usable response URL")
-
-// usableResponseURL reports whether an answer can be posted to u.
-func usableResponseURL(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
-}
 
 // What does not count as a record number in a message.
 var (
@@ -98,39 +72,4 @@ func isCompactDateTime(run string) bool {
 	}
 	t, err := time.Parse(layout, run)
 	return err == nil && t.Year() >= 2000 && t.Year() < 2100
-}
-
-// messageText is the text of the message a shortcut was used on: its text,
-// or, when that is empty, every text in its blocks.
-func messageText(m slack.Message) string {
-	if strings.TrimSpace(m.Text) != "" {
-		return m.Text
-	}
-	data, err := json.Marshal(m.Blocks)
-	if err != nil {
-		return ""
-	}
-	var tree any
-	if json.Unmarshal(data, &tree) != nil {
-		return ""
-	}
-	var texts []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if s, ok := v["text"].(string); ok {
-				texts = append(texts, s)
-			}
-			for _, k := range slices.Sorted(maps.Keys(v)) {
-				walk(v[k])
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	walk(tree)
-	return strings.Join(texts, "\n")
 }

@@ -46,24 +46,24 @@ func everyAnswer() []result {
 		{outcome: OutcomeBadInput, input: &InputError{Problem: WrongLength, Digits: 3}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordData}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordInMessage}},
-		{outcome: OutcomeBadInput, wrong: &WrongCommandError{Got: "/x", Want: "/tempreport"}},
+		{outcome: OutcomeBadInput, wrongCommand: true, err: &WrongCommandError{Got: "/x", Want: "/tempreport"}},
 		{outcome: OutcomeDenied},
 		{outcome: OutcomeUnconfirmed},
 		{outcome: OutcomeLimited, wait: 20 * time.Second},
 		{outcome: OutcomeBusy, wait: 1500 * time.Millisecond},
-		{outcome: OutcomeRefused, err: refused("1002", "背调未在进行中", true)},
-		{outcome: OutcomeRefused, err: refused("1001", "背调记录不存在。", true)},
-		{outcome: OutcomeRefused, err: refused("1005", "", true)},
-		{outcome: OutcomeRefused, err: refused("1006", "请登录 www.yibeidiao-report.com/login 查看", false)},
-		{outcome: OutcomeMisconfigured, err: refused("901", "", true)},
-		{outcome: OutcomeMisconfigured, err: refused("906", "", true)},
-		{outcome: OutcomeTransient, err: refused("900", "", true)},
-		{outcome: OutcomeTimeout, err: fmt.Errorf("%w: %w", errCommandTimeout, context.DeadlineExceeded)},
-		{outcome: OutcomeUnverifiable, err: yibeidiao.ErrBadResponseSignature},
-		{outcome: OutcomeBadResponse, err: yibeidiao.ErrBadResponse},
-		{outcome: OutcomeUntrusted, err: &yibeidiao.UntrustedLinkError{Host: "evil.example", Reason: "host not trusted"}},
+		classify(nil, refused("1002", "背调未在进行中", true)),
+		classify(nil, refused("1001", "背调记录不存在。", true)),
+		classify(nil, refused("1005", "", true)),
+		classify(nil, refused("1006", "请登录 www.yibeidiao-report.com/login 查看", false)),
+		classify(nil, refused("901", "", true)),
+		classify(nil, refused("906", "", true)),
+		classify(nil, refused("900", "", true)),
+		classify(nil, fmt.Errorf("%w: %w", errCommandTimeout, context.DeadlineExceeded)),
+		classify(nil, yibeidiao.ErrBadResponseSignature),
+		classify(nil, yibeidiao.ErrBadResponse),
+		classify(nil, &yibeidiao.UntrustedLinkError{Host: "evil.example", Reason: "host not trusted"}),
 		{outcome: OutcomeRestarting},
-		{outcome: OutcomeRestarting, err: errShuttingDown},
+		classify(nil, errShuttingDown),
 		{outcome: OutcomeUnreadable, err: ErrUnreadable},
 		{outcome: OutcomeInternal, err: errors.New("something nobody expected")},
 		{outcome: OutcomeChoose, records: []string{"20190415152645093983751", "20190415152645093983752"}},
@@ -83,8 +83,7 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 		w := languages[lang]
 		seen := map[string]Outcome{}
 		for _, res := range everyAnswer() {
-			j := &job{kind: KindCommand, user: "U0ASKER", recordNo: "20190415152645093983751"}
-			msg := w.message(j, res, "/tempreport")
+			msg := w.message(res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
 			covered[res.outcome] = true
 			if msg == nil {
 				t.Errorf("%s: %s has no message", lang, res.outcome)
@@ -134,7 +133,7 @@ func TestAnswersRenderWithoutMarkers(t *testing.T) {
 	t.Parallel()
 	for _, lang := range Languages {
 		for _, res := range everyAnswer() {
-			msg := languages[lang].message(&job{user: "U0ASKER", recordNo: "20190415152645093983751"}, res, "/tempreport")
+			msg := languages[lang].message(res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
 			data, err := json.Marshal(msg)
 			if err != nil {
 				t.Fatal(err)
@@ -192,8 +191,8 @@ func TestVendorWordsShownWell(t *testing.T) {
 		{"en", "see https://evil.example/x", true, []string{"see [link removed] (code 1002)"}, []string{"evil.example"}},
 	} {
 		w := languages[tt.lang]
-		res := result{outcome: OutcomeRefused, err: &yibeidiao.APIError{Code: "1002", Message: tt.msg, Verified: tt.verified}}
-		msg := w.message(&job{recordNo: "20190415152645093983751"}, res, "/tempreport")
+		res := classify(nil, &yibeidiao.APIError{Code: "1002", Message: tt.msg, Verified: tt.verified})
+		msg := w.message(res, answerFor{recordNo: "20190415152645093983751", command: "/tempreport"})
 		blocks, _ := json.Marshal(msg.Blocks)
 		for _, want := range tt.want {
 			if !strings.Contains(msg.Text, want) {
