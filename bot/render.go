@@ -6,8 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/slack-go/slack"
+	"unicode/utf8"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
 	"github.com/hr-tools/tempreport/yibeidiao"
@@ -26,7 +25,7 @@ func (w *words) render(res result, a answerFor) (json.RawMessage, error) {
 	if msg == nil {
 		return nil, nil
 	}
-	return json.Marshal(msg)
+	return msg.appendJSON(make([]byte, 0, 2048)), nil
 }
 
 // ProgressPrefix begins a command's ack when the answer follows on the
@@ -44,14 +43,8 @@ func (w *words) waitText(d time.Duration) string {
 // with no blocks, no markup and no link: each byte of an ack costs in a
 // burst.
 func (w *words) progressTemplate() string {
-	b, err := json.Marshal(struct {
-		ResponseType string `json:"response_type"`
-		Text         string `json:"text"`
-	}{slack.ResponseTypeEphemeral, ProgressPrefix + w.progress(recordPlaceholder)})
-	if err != nil {
-		panic(err) // two strings always encode
-	}
-	return string(b)
+	b := appendString([]byte(`{"response_type":"ephemeral","text":`), ProgressPrefix+w.progress(recordPlaceholder))
+	return string(append(b, '}'))
 }
 
 // recordPlaceholder stands for the record number in progressTemplate.
@@ -67,13 +60,13 @@ func progressNote(template, record string) json.RawMessage {
 
 // message is the one mapping from a result to the person's answer: nil
 // when there is none (an ignored envelope). It takes only what it renders.
-func (w *words) message(res result, a answerFor) *slack.WebhookMessage {
+func (w *words) message(res result, a answerFor) *message {
 	switch res.outcome {
 	case OutcomeIgnored:
 		return nil
 	case OutcomeLink:
 		msg := w.reportMessage(a.recordNo, res.report, time.Now())
-		msg.ReplaceOriginal = a.replace
+		msg.replace = a.replace
 		return msg
 	case OutcomeChoose:
 		return w.chooseMessage(res.records)
@@ -180,7 +173,7 @@ func saysNotFound(reason string) bool {
 }
 
 // reportMessage is the private answer that carries a report link.
-func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now time.Time) *slack.WebhookMessage {
+func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now time.Time) *message {
 	minutes := max(1, int(math.Round(rep.ExpiresAt.Sub(now).Minutes())))
 	warning, at := w.expiresIn(minutes), w.expiresAt(rep.ExpiresAt)
 	title := []span{{emoji: "page_facing_up"}, literal(" "), {text: w.reportTitle(recordNo), bold: true}, literal("\n"),
@@ -188,26 +181,24 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	note := []span{{emoji: "hourglass_flowing_sand"}, literal(" "), {text: warning, bold: true}, literal(" · "),
 		{text: at, date: rep.ExpiresAt}, literal(" · " + w.onlyYou)}
 	fallback := fallbackText(title) + " · " + fallbackText([]span{literal(warning + " · " + at)})
-	return private(fallback,
-		richText(title),
-		richText(note),
-		slack.NewActionBlock(freshLinkAction, button(1, w.freshLink, recordNo)),
-	)
+	return &message{fallback: fallback, rich: [][]span{title, note},
+		actions: freshLinkAction, buttons: []button{{w.freshLink, recordNo}}}
 }
 
 // chooseMessage offers the records a message names, one button each.
-func (w *words) chooseMessage(records []string) *slack.WebhookMessage {
+func (w *words) chooseMessage(records []string) *message {
 	text := w.choose(len(records))
 	shown := records[:min(len(records), maxOffered)]
 	if len(records) > maxOffered {
 		text += " " + w.firstOnly(len(records), maxOffered)
 	}
-	buttons := make([]slack.BlockElement, len(shown))
+	buttons := make([]button, len(shown))
 	for i, r := range shown {
-		buttons[i] = button(i+1, r, r)
+		buttons[i] = button{label: r, record: r}
 	}
 	spans := parse(text)
-	return private(fallbackText(spans)+" "+strings.Join(shown, ", "), richText(spans), slack.NewActionBlock(chooseBlock, buttons...))
+	return &message{fallback: fallbackText(spans) + " " + strings.Join(shown, ", "), rich: [][]span{spans},
+		actions: chooseBlock, buttons: buttons}
 }
 
 // maxOffered bounds the records offered for one message.
@@ -264,29 +255,6 @@ func indexMarker(s string, i int) int {
 
 func literal(s string) span { return span{text: s} }
 
-// richText is the spans as one rich_text block.
-func richText(spans []span) slack.Block {
-	elements := make([]slack.RichTextSectionElement, 0, len(spans))
-	for _, s := range spans {
-		var style *slack.RichTextSectionTextStyle
-		if s.bold || s.code {
-			style = &slack.RichTextSectionTextStyle{Bold: s.bold, Code: s.code}
-		}
-		switch {
-		case s.emoji != "":
-			elements = append(elements, slack.NewRichTextSectionEmojiElement(s.emoji, 0, nil))
-		case !s.date.IsZero():
-			fallback := s.text
-			elements = append(elements, slack.NewRichTextSectionDateElement(s.date.Unix(), "{time_secs}", nil, &fallback))
-		case s.link != "":
-			elements = append(elements, slack.NewRichTextSectionLinkElement(s.link, s.text, style))
-		case s.text != "":
-			elements = append(elements, slack.NewRichTextSectionTextElement(s.text, style))
-		}
-	}
-	return slack.NewRichTextBlock("", slack.NewRichTextSection(elements...))
-}
-
 // fallbackText is the spans as the message's plain text, shown in
 // notifications and by clients without blocks, which read it as mrkdwn: no
 // styles, links as "label: URL", and Slack's markup characters neutralised
@@ -317,34 +285,159 @@ func escape(s string) string { return entities.Replace(s) }
 var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // textMessage is a private answer of text.
-func textMessage(spans []span) *slack.WebhookMessage {
-	return private(fallbackText(spans), richText(spans))
+func textMessage(spans []span) *message {
+	return &message{fallback: fallbackText(spans), rich: [][]span{spans}}
 }
 
-// private makes a message only the asker sees, with link previews off: Slack
-// must not fetch a one-minute report link to unfurl it.
-func private(fallback string, blocks ...slack.Block) *slack.WebhookMessage {
-	no := false
-	return &slack.WebhookMessage{
-		ResponseType: slack.ResponseTypeEphemeral,
-		Text:         fallback,
-		Blocks:       &slack.Blocks{BlockSet: blocks},
-		UnfurlLinks:  &no,
-		UnfurlMedia:  &no,
+// message is a private answer: only the asker sees it, with link previews
+// off (Slack must not fetch a one-minute report link to unfurl it). It is
+// Block Kit rich text, then at most one row of buttons.
+type message struct {
+	fallback string   // the plain text: notifications, clients without blocks
+	rich     [][]span // one rich_text block each
+	actions  string   // the buttons' block_id; "" for none
+	buttons  []button
+	replace  bool // replace the message the asker pressed a button in
+}
+
+// button asks for a record's report. Slack wants action IDs unique within
+// a block, so the n-th button of a block is fresh_link, fresh_link_2, …;
+// all of them fetch.
+type button struct{ label, record string }
+
+// appendJSON appends the message as the JSON Slack takes. It is written by
+// hand, not by reflection over slack-go's block types: every answer is
+// encoded once, and the encoding was most of an answer's allocations.
+func (m *message) appendJSON(b []byte) []byte {
+	b = append(b, `{"response_type":"ephemeral","text":`...)
+	b = appendString(b, m.fallback)
+	b = append(b, `,"blocks":[`...)
+	for i, spans := range m.rich {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[`...)
+		first := true
+		for _, s := range spans {
+			if s.emoji == "" && s.date.IsZero() && s.text == "" {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = s.appendJSON(b)
+		}
+		b = append(b, `]}]}`...)
 	}
-}
-
-func plain(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-}
-
-// button is a button that asks for a record's report. Slack wants action
-// IDs unique within a block, so the n-th button of a block is
-// fresh_link, fresh_link_2, …; all of them fetch.
-func button(n int, label, record string) slack.BlockElement {
-	id := freshLinkAction
-	if n > 1 {
-		id += "_" + strconv.Itoa(n)
+	if m.actions != "" {
+		if len(m.rich) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"type":"actions","block_id":`...)
+		b = appendString(b, m.actions)
+		b = append(b, `,"elements":[`...)
+		for i, btn := range m.buttons {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":"button","text":{"type":"plain_text","text":`...)
+			b = appendString(b, btn.label)
+			b = append(b, `,"emoji":false},"action_id":"`+freshLinkAction...)
+			if i > 0 {
+				b = append(append(b, '_'), strconv.Itoa(i+1)...)
+			}
+			b = append(b, `","value":`...)
+			b = appendString(b, btn.record)
+			b = append(b, '}')
+		}
+		b = append(b, `]}`...)
 	}
-	return slack.NewButtonBlockElement(id, record, plain(label))
+	b = append(b, `],"replace_original":`...)
+	b = strconv.AppendBool(b, m.replace)
+	return append(b, `,"unfurl_links":false,"unfurl_media":false}`...)
+}
+
+// appendJSON appends the span as one rich_text_section element.
+func (s span) appendJSON(b []byte) []byte {
+	switch {
+	case s.emoji != "":
+		b = append(b, `{"type":"emoji","name":`...)
+		return append(appendString(b, s.emoji), '}')
+	case !s.date.IsZero():
+		b = append(b, `{"type":"date","timestamp":`...)
+		b = strconv.AppendInt(b, s.date.Unix(), 10)
+		b = append(b, `,"format":"{time_secs}","fallback":`...)
+		return append(appendString(b, s.text), '}')
+	case s.link != "":
+		b = append(b, `{"type":"link","url":`...)
+		b = appendString(b, s.link)
+		b = append(b, `,"text":`...)
+		b = appendString(b, s.text)
+	default:
+		b = append(b, `{"type":"text","text":`...)
+		b = appendString(b, s.text)
+	}
+	switch {
+	case s.bold && s.code:
+		b = append(b, `,"style":{"bold":true,"code":true}`...)
+	case s.bold:
+		b = append(b, `,"style":{"bold":true}`...)
+	case s.code:
+		b = append(b, `,"style":{"code":true}`...)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json does:
+// quotes, backslashes, control characters, <, >, &, U+2028 and U+2029; an
+// invalid byte becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			switch r {
+			case utf8.RuneError:
+				b = append(b, `\ufffd`...)
+			default:
+				b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
 }

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/hr-tools/tempreport/yibeidiao"
+	"github.com/slack-go/slack"
 )
 
 // TestEveryTextInEveryLanguage fails when a text exists in one language
@@ -83,7 +84,7 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 		w := languages[lang]
 		seen := map[string]Outcome{}
 		for _, res := range everyAnswer() {
-			msg := w.message(res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
+			msg := rendered(t, w, res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
 			covered[res.outcome] = true
 			if msg == nil {
 				t.Errorf("%s: %s has no message", lang, res.outcome)
@@ -133,7 +134,7 @@ func TestAnswersRenderWithoutMarkers(t *testing.T) {
 	t.Parallel()
 	for _, lang := range Languages {
 		for _, res := range everyAnswer() {
-			msg := languages[lang].message(res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
+			msg := rendered(t, languages[lang], res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
 			data, err := json.Marshal(msg)
 			if err != nil {
 				t.Fatal(err)
@@ -192,7 +193,7 @@ func TestVendorWordsShownWell(t *testing.T) {
 	} {
 		w := languages[tt.lang]
 		res := classify(nil, &yibeidiao.APIError{Code: "1002", Message: tt.msg, Verified: tt.verified})
-		msg := w.message(res, answerFor{recordNo: "20190415152645093983751", command: "/tempreport"})
+		msg := rendered(t, w, res, answerFor{recordNo: "20190415152645093983751", command: "/tempreport"})
 		blocks, _ := json.Marshal(msg.Blocks)
 		for _, want := range tt.want {
 			if !strings.Contains(msg.Text, want) {
@@ -227,4 +228,36 @@ func TestLanguage(t *testing.T) {
 			t.Errorf("Language(%q) = %q, %v; want %q", tag, got, ok, want)
 		}
 	}
+}
+
+// rendered is the answer as Slack reads it: rendered to JSON, then decoded
+// with slack-go's own types. nil for no answer.
+func rendered(t *testing.T, w *words, res result, a answerFor) *slack.WebhookMessage {
+	t.Helper()
+	data, err := w.render(res, a)
+	if err != nil || data == nil {
+		return nil
+	}
+	var msg slack.WebhookMessage
+	if err := json.Unmarshal(data, &msg); err != nil {
+		t.Fatalf("%s renders as JSON slack-go cannot read: %v\n%s", res.outcome, err, data)
+	}
+	return &msg
+}
+
+// FuzzAppendString: the hand-written JSON string encoder says exactly what
+// encoding/json says.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"quoted" \ back`, "<a>&", "line\nfeed\ttab\x00\x1f", "中文：背调号", "\u2028\u2029", "\xff\xfe bad", "emoji 🙂"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	})
 }
