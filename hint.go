@@ -25,7 +25,7 @@ func hint(err error) string {
 		return ""
 	}
 	if why := unreachable(err); why != "" {
-		if errors.Is(err, yibeidiao.ErrTransient) {
+		if yibeidiao.KindOf(err) == yibeidiao.KindTransient {
 			return "could not connect to the vendor (" + why + "): check YIBEIDIAO_BASE_URL (default " + yibeidiao.DefaultBaseURL + ") and this machine's network, or try later if the vendor is down"
 		}
 		return "could not connect to Slack's API (" + why + "): check SLACK_API_URL (default " + bot.DefaultAPIURL + ") and this machine's network (a proxy? a firewall?)"

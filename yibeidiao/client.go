@@ -300,9 +300,9 @@ func (r *TempReport) LogValue() slog.Value {
 
 // GenerateTempReport asks the vendor for a temporary report of a background
 // check that is in progress and has at least one finished investigation item.
-// The link is valid for one minute. Errors match [ErrMisconfigured],
-// [ErrTransient], [ErrRefused], [ErrRateLimited], [ErrBadResponse],
-// [ErrBadResponseSignature], or the context's error.
+// The link is valid for one minute. [KindOf] classifies its errors; the
+// details are in [*APIError], [*RedirectError], [*UntrustedLinkError],
+// [*RateLimitError] and [*NetworkError], or the error is the context's.
 func (c *Client) GenerateTempReport(ctx context.Context, recordNo string) (*TempReport, error) {
 	if recordNo == "" {
 		return nil, errors.New("yibeidiao: empty record number")
@@ -387,7 +387,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*envel
 			return nil, err
 		}
 		env, err := c.do(ctx, path, query, attempt+1)
-		if err == nil || attempt == maxRetries || !errors.Is(err, ErrTransient) {
+		if err == nil || attempt == maxRetries || KindOf(err) != KindTransient {
 			return env, err
 		}
 		t := time.NewTimer(c.backoff << attempt)
@@ -496,7 +496,7 @@ func (c *Client) transportError(ctx context.Context, path string, err error) err
 	if uerr, ok := errors.AsType[*url.Error](err); ok {
 		err = uerr.Err
 	}
-	return transientError{fmt.Errorf("yibeidiao: %s: %w", path, err)}
+	return &NetworkError{Op: path, Err: err}
 }
 
 // wait takes a turn from the rate limiter, failing at once when the turn

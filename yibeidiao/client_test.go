@@ -208,7 +208,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	srv.SetFault(yibeidiaotest.Fault{Redirect: elsewhere.URL + "/record/generate-temp-report?recordNo=" + readyRecord})
 	rep, err := c.GenerateTempReport(t.Context(), readyRecord)
 	var redirect *yibeidiao.RedirectError
-	if !errors.As(err, &redirect) || !errors.Is(err, yibeidiao.ErrMisconfigured) || rep != nil {
+	if !errors.As(err, &redirect) || yibeidiao.KindOf(err) != yibeidiao.KindRedirect || rep != nil {
 		t.Fatalf("GenerateTempReport = %v, %v; want a redirect error", rep, err)
 	}
 	if want := strings.TrimPrefix(elsewhere.URL[:strings.Index(elsewhere.URL, "/open")], "http://"); redirect.Host != want || redirect.HTTPStatus != http.StatusFound {
@@ -273,36 +273,37 @@ func TestGenerateTempReportFailures(t *testing.T) {
 		client    []yibeidiao.Option
 		badKey    bool
 		badToken  bool
-		want      []error
+		kind      yibeidiao.Kind
+		want      []error // the code's sentinel
 		wantCalls int
 		wantInMsg string
 	}{
-		{name: "unknown record", record: unknownRecord, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "1001"},
-		{name: "not in progress", record: notInProgress, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "1002"},
-		{name: "no finished item", record: noFinishedItem, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "1003"},
-		{name: "900 every time", fault: code("900"), want: []error{yibeidiao.ErrTransient, yibeidiao.ErrVendorInternal}, wantCalls: 3},
-		{name: "901 wrong token", badToken: true, want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrSignatureRejected}, wantCalls: 1},
-		{name: "904", fault: code("904"), want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrBadAuthHeaders}, wantCalls: 1},
-		{name: "905 wrong key", badKey: true, want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrUnknownEnterprise}, wantCalls: 1},
-		{name: "906", fault: code("906"), want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrEnterpriseDisabled}, wantCalls: 1},
+		{name: "unknown record", record: unknownRecord, kind: yibeidiao.KindRefused, wantCalls: 1, wantInMsg: "1001"},
+		{name: "not in progress", record: notInProgress, kind: yibeidiao.KindRefused, wantCalls: 1, wantInMsg: "1002"},
+		{name: "no finished item", record: noFinishedItem, kind: yibeidiao.KindRefused, wantCalls: 1, wantInMsg: "1003"},
+		{name: "900 every time", fault: code("900"), kind: yibeidiao.KindTransient, want: []error{yibeidiao.ErrVendorInternal}, wantCalls: 3},
+		{name: "901 wrong token", badToken: true, kind: yibeidiao.KindMisconfigured, want: []error{yibeidiao.ErrSignatureRejected}, wantCalls: 1},
+		{name: "904", fault: code("904"), kind: yibeidiao.KindMisconfigured, want: []error{yibeidiao.ErrBadAuthHeaders}, wantCalls: 1},
+		{name: "905 wrong key", badKey: true, kind: yibeidiao.KindMisconfigured, want: []error{yibeidiao.ErrUnknownEnterprise}, wantCalls: 1},
+		{name: "906", fault: code("906"), kind: yibeidiao.KindMisconfigured, want: []error{yibeidiao.ErrEnterpriseDisabled}, wantCalls: 1},
 		{name: "903 clock off", client: []yibeidiao.Option{yibeidiao.WithClock(func() time.Time { return time.Now().Add(-time.Hour) })},
-			want: []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrClockSkew}, wantCalls: 1},
+			kind: yibeidiao.KindMisconfigured, want: []error{yibeidiao.ErrClockSkew}, wantCalls: 1},
 		{name: "902 seq reused", client: []yibeidiao.Option{yibeidiao.WithSeqSource(func() string { return "SAME" })},
-			fault: nil, record: "prime-902", want: []error{yibeidiao.ErrTransient, yibeidiao.ErrSeqReused}, wantCalls: 4},
-		{name: "http 500", fault: raw(500, "<html>oops</html>"), want: []error{yibeidiao.ErrTransient}, wantCalls: 3},
-		{name: "http 503 with envelope", fault: raw(503, `{"code":"900","msg":"busy"}`), want: []error{yibeidiao.ErrTransient, yibeidiao.ErrVendorInternal}, wantCalls: 3},
-		{name: "http 404", fault: raw(404, "not found"), want: []error{yibeidiao.ErrMisconfigured}, wantCalls: 1},
-		{name: "garbage body", fault: raw(200, "<html>proxy</html>"), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "truncated body", fault: raw(200, `{"code":"000","msg":"http://res.example/x.pdf`), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "empty body", fault: raw(200, ""), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "huge body", fault: raw(200, `{"code":"000","msg":"`+strings.Repeat("a", 70<<10)+`"}`), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "no code", fault: raw(200, `{"msg":"http://res.example/x.pdf"}`), want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "success without link", fault: &yibeidiaotest.Fault{Code: "000", Msg: "not a link"}, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "success with object msg", fault: &yibeidiaotest.Fault{Code: "000", Msg: map[string]string{"url": "http://res.example/x.pdf"}}, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
-		{name: "bad response signature", record: readyRecord, fault: &yibeidiaotest.Fault{BadSign: true}, want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
+			fault: nil, record: "prime-902", kind: yibeidiao.KindTransient, want: []error{yibeidiao.ErrSeqReused}, wantCalls: 4},
+		{name: "http 500", fault: raw(500, "<html>oops</html>"), kind: yibeidiao.KindTransient, wantCalls: 3},
+		{name: "http 503 with envelope", fault: raw(503, `{"code":"900","msg":"busy"}`), kind: yibeidiao.KindTransient, want: []error{yibeidiao.ErrVendorInternal}, wantCalls: 3},
+		{name: "http 404", fault: raw(404, "not found"), kind: yibeidiao.KindMisconfigured, wantCalls: 1},
+		{name: "garbage body", fault: raw(200, "<html>proxy</html>"), kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "truncated body", fault: raw(200, `{"code":"000","msg":"http://res.example/x.pdf`), kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "empty body", fault: raw(200, ""), kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "huge body", fault: raw(200, `{"code":"000","msg":"`+strings.Repeat("a", 70<<10)+`"}`), kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "no code", fault: raw(200, `{"msg":"http://res.example/x.pdf"}`), kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "success without link", fault: &yibeidiaotest.Fault{Code: "000", Msg: "not a link"}, kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "success with object msg", fault: &yibeidiaotest.Fault{Code: "000", Msg: map[string]string{"url": "http://res.example/x.pdf"}}, kind: yibeidiao.KindBadResponse, want: []error{yibeidiao.ErrBadResponse}, wantCalls: 1},
+		{name: "bad response signature", record: readyRecord, fault: &yibeidiaotest.Fault{BadSign: true}, kind: yibeidiao.KindBadSignature, want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
 		{name: "unsigned success", fault: raw(200, `{"code":"000","key":"K","seq":"S","ts":"20190102145555","sign":"","msg":"http://res.example/x.pdf"}`),
-			want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
-		{name: "refusal mentioning a link", fault: &yibeidiaotest.Fault{Code: "1009", Msg: "see https://res.yibeidiao.com/secret.pdf?Signature=abc"}, want: []error{yibeidiao.ErrRefused}, wantCalls: 1, wantInMsg: "[link removed]"},
+			kind: yibeidiao.KindBadSignature, want: []error{yibeidiao.ErrBadResponseSignature}, wantCalls: 1},
+		{name: "refusal mentioning a link", fault: &yibeidiaotest.Fault{Code: "1009", Msg: "see https://res.yibeidiao.com/secret.pdf?Signature=abc"}, kind: yibeidiao.KindRefused, wantCalls: 1, wantInMsg: "[link removed]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -342,14 +343,8 @@ func TestGenerateTempReportFailures(t *testing.T) {
 					t.Errorf("error %q is not %q", err, want)
 				}
 			}
-			kinds := 0
-			for _, k := range []error{yibeidiao.ErrMisconfigured, yibeidiao.ErrTransient, yibeidiao.ErrRefused} {
-				if errors.Is(err, k) {
-					kinds++
-				}
-			}
-			if kinds > 1 {
-				t.Errorf("error %q is of %d kinds, want at most one", err, kinds)
+			if got := yibeidiao.KindOf(err); got != tt.kind {
+				t.Errorf("KindOf(%q) = %q, want %q", err, got, tt.kind)
 			}
 			if got := len(srv.Calls()); got != tt.wantCalls {
 				t.Errorf("vendor saw %d requests, want %d", got, tt.wantCalls)
@@ -439,8 +434,8 @@ func TestHTTPClientTimeoutIsTransient(t *testing.T) {
 	srv, c := newPair(t, yibeidiao.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
 	srv.SetFault(yibeidiaotest.Fault{Delay: time.Second})
 	_, err := c.GenerateTempReport(t.Context(), readyRecord)
-	if !errors.Is(err, yibeidiao.ErrTransient) {
-		t.Errorf("vendor slower than the HTTP timeout: error %v, want ErrTransient", err)
+	if yibeidiao.KindOf(err) != yibeidiao.KindTransient {
+		t.Errorf("vendor slower than the HTTP timeout: error %v, want KindTransient", err)
 	}
 	assertClean(t, err, srv.Token)
 }
@@ -455,8 +450,8 @@ func TestConnectionRefusedIsTransient(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.GenerateTempReport(t.Context(), readyRecord)
-	if !errors.Is(err, yibeidiao.ErrTransient) {
-		t.Errorf("connection refused: error %v, want ErrTransient", err)
+	if yibeidiao.KindOf(err) != yibeidiao.KindTransient {
+		t.Errorf("connection refused: error %v, want KindTransient", err)
 	}
 	if strings.Contains(err.Error(), readyRecord) {
 		t.Errorf("error %q shows the request URL", err)
@@ -582,7 +577,7 @@ func TestRetryWaitHonoursContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
 		_, err := c.GenerateTempReport(ctx, readyRecord)
-		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, yibeidiao.ErrTransient) {
+		if !errors.Is(err, context.DeadlineExceeded) || yibeidiao.KindOf(err) != yibeidiao.KindTransient {
 			t.Errorf("error %v, want the deadline and the transient cause", err)
 		}
 		if n := len(srv.Calls()); n != 1 {

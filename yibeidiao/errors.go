@@ -10,23 +10,6 @@ import (
 	"github.com/hr-tools/tempreport/internal/cleantext"
 )
 
-// The three kinds of failure a caller acts on differently. Every error from
-// [Client.GenerateTempReport] that came from the vendor or the network is
-// exactly one of them; check with errors.Is.
-var (
-	// ErrMisconfigured means the bot's own setup is wrong and a person must
-	// fix it: key or token (901, 904, 905), a disabled account (906), the
-	// server's clock (903), or a base URL that answers 4xx.
-	ErrMisconfigured = errors.New("yibeidiao: misconfigured")
-	// ErrTransient means trying again later may work: vendor internal error
-	// (900), a reused seq (902), network errors, timeouts, HTTP 5xx and 429.
-	ErrTransient = errors.New("yibeidiao: temporarily unavailable")
-	// ErrRefused means the vendor understood the request and said no, for a
-	// business reason such as a record that is not in progress. The
-	// [APIError] carries its code and message.
-	ErrRefused = errors.New("yibeidiao: refused by the vendor")
-)
-
 // Sentinels for the vendor's documented global codes, matched by errors.Is
 // against an [*APIError] with that code.
 var (
@@ -66,9 +49,13 @@ func DocumentedCodes() []string {
 	return codes
 }
 
-// Kind is what a failure means to whoever acts on it. [KindOf] gives the
-// kind of any error from a [Client]; a caller handles each kind in one
-// switch (the person's words, the operator's hint, a metric label).
+// Kind is what a failure means to whoever acts on it: the package's one
+// classification of failure. [KindOf] gives the kind of any error from a
+// [Client], exactly one; a caller handles each kind in one switch (the
+// person's words, the operator's hint, a metric label), and reaches the
+// details (a code, a host) through the typed errors: [*APIError],
+// [*RedirectError], [*UntrustedLinkError], [*RateLimitError],
+// [*NetworkError]. The client retries [KindTransient] only.
 type Kind string
 
 // The kinds of failure.
@@ -99,18 +86,16 @@ const (
 	KindRedirect Kind = "redirect"
 )
 
-// KindOf classifies an error from a [Client].
+// KindOf classifies an error from a [Client]: KindNone for nil and for
+// errors the client did not classify (the context's own, while waiting for
+// a turn).
 func KindOf(err error) Kind {
-	var (
-		apiErr   *APIError
-		redirect *RedirectError
-	)
 	switch {
 	case err == nil:
 		return KindNone
 	case errors.Is(err, ErrRateLimited):
 		return KindBusy
-	case errors.As(err, &redirect):
+	case errors.Is(err, errRedirect):
 		return KindRedirect
 	case errors.Is(err, ErrUntrustedLink):
 		return KindUntrustedLink
@@ -118,9 +103,11 @@ func KindOf(err error) Kind {
 		return KindBadSignature
 	case errors.Is(err, ErrBadResponse):
 		return KindBadResponse
-	case errors.As(err, &apiErr):
+	}
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.kind()
-	case errors.Is(err, ErrTransient):
+	}
+	if _, ok := errors.AsType[*NetworkError](err); ok {
 		return KindTransient
 	}
 	return KindNone
@@ -158,7 +145,7 @@ func (e *UntrustedLinkError) Unwrap() error { return ErrUntrustedLink }
 
 // RedirectError means the base URL answered with a redirect, which the
 // client never follows: the signed headers go nowhere but the base URL's
-// server. It matches [ErrMisconfigured]: the base URL needs fixing.
+// server. Its kind is [KindRedirect]: the base URL needs fixing.
 type RedirectError struct {
 	HTTPStatus int
 	Scheme     string // of the Location, empty if none
@@ -170,16 +157,18 @@ func (e *RedirectError) Error() string {
 	return fmt.Sprintf("yibeidiao: http %d redirect to %s://%s not followed (seq %s)", e.HTTPStatus, e.Scheme, e.Host, e.Seq)
 }
 
-// Is makes a RedirectError match [ErrMisconfigured].
-func (e *RedirectError) Is(target error) bool { return target == ErrMisconfigured }
+func (e *RedirectError) Unwrap() error { return errRedirect }
+
+// errRedirect is what a [*RedirectError] unwraps to, for [KindOf].
+var errRedirect = errors.New("yibeidiao: redirect")
 
 // ErrRateLimited is matched by a [*RateLimitError].
 var ErrRateLimited = errors.New("yibeidiao: rate limited")
 
 // APIError is a failure the vendor reported: a code other than "000", or an
 // HTTP status outside 2xx (then Code is empty). It matches, with errors.Is,
-// the sentinel of its code if it has one and exactly one of
-// [ErrMisconfigured], [ErrTransient] and [ErrRefused].
+// the sentinel of its code if it has one ([ErrClockSkew] for 903…); its
+// kind comes from the same table.
 type APIError struct {
 	Code string // vendor code, e.g. "901"; empty for an HTTP-level failure
 	// Message is the vendor's msg as text, cleaned of control and invisible
@@ -203,16 +192,8 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("yibeidiao: vendor code %s: %s (http %d, seq %s)", e.Code, redactLinks(e.Message), e.HTTPStatus, e.Seq)
 }
 
-// Is reports whether e belongs to target, one of the package's sentinels.
+// Is reports whether target is the sentinel of e's code.
 func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrMisconfigured:
-		return e.kind() == KindMisconfigured
-	case ErrTransient:
-		return e.kind() == KindTransient
-	case ErrRefused:
-		return e.kind() == KindRefused
-	}
 	return e.Code != "" && vendorCodes[e.Code].sentinel == target
 }
 
@@ -240,11 +221,17 @@ func (e *RateLimitError) Error() string {
 
 func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 
-// transientError marks a network-level failure as [ErrTransient].
-type transientError struct{ err error }
+// NetworkError is a failure to reach the vendor or to read its answer: a
+// refused connection, a timeout of one attempt, a reset. Its kind is
+// [KindTransient]. Its message names the call, never the URL (the query
+// names a record).
+type NetworkError struct {
+	Op  string // the API path called
+	Err error
+}
 
-func (e transientError) Error() string   { return e.err.Error() }
-func (e transientError) Unwrap() []error { return []error{e.err, ErrTransient} }
+func (e *NetworkError) Error() string { return fmt.Sprintf("yibeidiao: %s: %v", e.Op, e.Err) }
+func (e *NetworkError) Unwrap() error { return e.Err }
 
 // redactLinks removes links from vendor text, which must never reach an
 // error string: a report URL is a credential.
