@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -72,11 +72,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.bot.AppToken = r.token("SLACK_APP_TOKEN", "xapp-", "the app-level token with the connections:write scope (app settings > Basic Information > App-Level Tokens)")
 	c.bot.BotToken = r.token("SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token (app settings > OAuth & Permissions)")
 	c.bot.APIURL = r.url("SLACK_API_URL", bot.DefaultAPIURL)
-	if !strings.HasSuffix(c.bot.APIURL, "/") {
+	if c.bot.APIURL != "" && !strings.HasSuffix(c.bot.APIURL, "/") {
 		c.bot.APIURL += "/"
 	}
-	c.bot.Command = r.text("SLASH_COMMAND", bot.DefaultCommand)
-	if !commandPattern.MatchString(c.bot.Command) {
+	c.bot.Command = r.text("SLASH_COMMAND", "")
+	if c.bot.Command != "" && !commandPattern.MatchString(c.bot.Command) {
 		r.bad("SLASH_COMMAND", "must be a slash command like /tempreport (lowercase, no spaces), as in the app's settings")
 	}
 	before := len(r.errs)
@@ -85,18 +85,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if len(c.bot.AllowedUsers) == 0 && len(c.bot.AllowedGroups) == 0 && len(r.errs) == before {
 		r.bad("ALLOWED_USER_IDS", "no one is allowed: set ALLOWED_USER_IDS and/or ALLOWED_USERGROUP_IDS (comma-separated)")
 	}
-	c.bot.GroupRefresh = r.duration("ALLOWED_USERGROUP_REFRESH", bot.DefaultGroupRefresh, time.Second, maxRefresh,
+	c.bot.GroupRefresh = r.duration("ALLOWED_USERGROUP_REFRESH", 0, time.Second, maxRefresh,
 		"(Slack rate-limits usergroups.users.list)")
-	c.bot.GroupMaxStale = r.duration("ALLOWED_USERGROUP_MAX_STALE", bot.DefaultGroupMaxStale, time.Second, maxStale, "")
-	if c.bot.GroupMaxStale <= c.bot.GroupRefresh {
-		r.bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v",
-			c.bot.GroupRefresh, c.bot.GroupMaxStale)
-	}
-	c.bot.UserRate = rate.Limit(r.number("USER_RATE_PER_MINUTE", float64(bot.DefaultUserRate)*60, 1.0/60,
+	c.bot.GroupMaxStale = r.duration("ALLOWED_USERGROUP_MAX_STALE", 0, time.Second, maxStale, "")
+	c.bot.UserRate = rate.Limit(r.number("USER_RATE_PER_MINUTE", 0, 1.0/60,
 		"turns a person gets back per minute, a number from 0.0167 (one an hour) up, like 20") / 60)
-	c.bot.UserBurst = r.whole("USER_BURST", bot.DefaultUserBurst, "commands a person may send at once")
+	c.bot.UserBurst = r.whole("USER_BURST", 0, "commands a person may send at once")
 
-	c.vendor.baseURL = r.url("YIBEIDIAO_BASE_URL", yibeidiao.DefaultBaseURL)
+	c.vendor.baseURL = cmp.Or(r.url("YIBEIDIAO_BASE_URL", yibeidiao.DefaultBaseURL), yibeidiao.DefaultBaseURL)
 	c.vendor.linkHosts = r.list("YIBEIDIAO_LINK_HOSTS", []string{yibeidiao.DefaultLinkHost}, yibeidiao.ValidLinkHost,
 		"a host name of at least two labels or *.domain, with an optional :port (comma-separated, like res.yibeidiao.com; not *.com)")
 	c.vendor.key = r.vendorID("YIBEIDIAO_KEY")
@@ -106,13 +102,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.vendor.burst = r.whole("YIBEIDIAO_BURST", yibeidiao.DefaultBurst, "vendor requests allowed at once")
 	c.vendor.timeout = r.duration("YIBEIDIAO_TIMEOUT", yibeidiao.DefaultTimeout, minTimeout, maxTimeout, "")
 	c.vendor.verify = r.boolean("YIBEIDIAO_VERIFY_RESPONSE", true)
-	c.bot.CommandTimeout = r.duration("COMMAND_TIMEOUT", bot.DefaultCommandTimeout, time.Second, maxTimeout, "")
-
-	language := r.text("BOT_LANGUAGE", "en")
-	if l, ok := bot.Language(language); ok {
-		c.bot.Language = l
-	} else {
-		r.bad("BOT_LANGUAGE", "must be one of %s (zh-CN and zh-Hans mean zh), not %s", strings.Join(bot.Languages, ", "), showable(language))
+	c.bot.CommandTimeout = r.duration("COMMAND_TIMEOUT", 0, time.Second, maxTimeout, "")
+	c.bot.Language = r.language()
+	c.bot = c.bot.WithDefaults()
+	if c.bot.GroupMaxStale <= c.bot.GroupRefresh {
+		r.bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v",
+			c.bot.GroupRefresh, c.bot.GroupMaxStale)
 	}
 
 	c.redisURL = r.text("REDIS_URL", "")
@@ -121,27 +116,69 @@ func loadConfig(getenv func(string) string) (config, error) {
 			r.bad("REDIS_URL", "must be redis://[user:password@]host[:port][/db] or rediss://… for TLS (the value is not shown: it may hold a password)")
 		}
 	}
-	c.healthAddr = r.text("HEALTH_ADDR", "")
-	if c.healthAddr != "" && !validListenAddr(c.healthAddr) {
-		r.bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %s (with docker --env-file, put no comment on the same line)", showable(c.healthAddr))
-	}
-	if err := c.logLevel.UnmarshalText([]byte(r.text("LOG_LEVEL", "info"))); err != nil {
-		r.bad("LOG_LEVEL", "must be debug, info, warn or error, not %s", showable(r.text("LOG_LEVEL", "")))
+	c.healthAddr = r.healthAddr()
+	level := r.text("LOG_LEVEL", "info")
+	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
+		r.bad("LOG_LEVEL", "must be debug, info, warn or error, not %s", showable(level))
 	}
 	c.logFormat = strings.ToLower(r.text("LOG_FORMAT", "text"))
 	if c.logFormat != "text" && c.logFormat != "json" {
 		r.bad("LOG_FORMAT", "must be text or json, not %s", showable(c.logFormat))
 	}
-	if len(r.errs) > 0 {
-		return config{}, fmt.Errorf("configuration:\n%w", errors.Join(r.errs...))
+	if err := r.err(); err != nil {
+		return config{}, err
 	}
 	return c, nil
+}
+
+// readLanguage and readHealthAddr read the one setting -demo and
+// -healthcheck need, by the same rules as loadConfig.
+func readLanguage(getenv func(string) string) (string, error) {
+	r := &reader{getenv: getenv}
+	l := r.language()
+	return l, r.err()
+}
+
+func readHealthAddr(getenv func(string) string) (string, error) {
+	r := &reader{getenv: getenv}
+	a := r.healthAddr()
+	return a, r.err()
 }
 
 // reader reads variables, each named once, and collects what is wrong.
 type reader struct {
 	getenv func(string) string
 	errs   []error
+}
+
+// err is every problem found, or nil.
+func (r *reader) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("configuration:\n%w", errors.Join(r.errs...))
+}
+
+// language is BOT_LANGUAGE as one of bot.Languages; "" when unset.
+func (r *reader) language() string {
+	v := r.text("BOT_LANGUAGE", "")
+	if v == "" {
+		return ""
+	}
+	l, ok := bot.Language(v)
+	if !ok {
+		r.bad("BOT_LANGUAGE", "must be one of %s (zh-CN and zh-Hans mean zh), not %s", strings.Join(bot.Languages, ", "), showable(v))
+	}
+	return l
+}
+
+// healthAddr is HEALTH_ADDR; "" (off) when unset.
+func (r *reader) healthAddr() string {
+	v := r.text("HEALTH_ADDR", "")
+	if v != "" && !validListenAddr(v) {
+		r.bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %s (with docker --env-file, put no comment on the same line)", showable(v))
+	}
+	return v
 }
 
 func (r *reader) bad(name, format string, args ...any) {
@@ -180,8 +217,13 @@ func (r *reader) vendorID(name string) string {
 
 // url reads an absolute http(s) URL: one, with no spaces (an inline comment
 // after the value ends up inside it).
+// url reads an absolute http(s) URL; unset, it is "" and the caller's
+// default (def, named in the errors) applies.
 func (r *reader) url(name, def string) string {
-	v := r.text(name, def)
+	v := r.text(name, "")
+	if v == "" {
+		return ""
+	}
 	u, err := url.Parse(v)
 	switch {
 	case strings.ContainsFunc(v, unicode.IsSpace):
@@ -301,11 +343,9 @@ func validListenAddr(addr string) bool {
 // turns from limiter; more options override it.
 func (v vendorConfig) client(limiter yibeidiao.Limiter, more ...yibeidiao.Option) (*yibeidiao.Client, error) {
 	version, _ := buildVersion()
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxResponseHeaderBytes = maxVendorHeaderBytes
 	opts := []yibeidiao.Option{
 		yibeidiao.WithBaseURL(v.baseURL),
-		yibeidiao.WithHTTPClient(&http.Client{Timeout: v.timeout, Transport: transport}),
+		yibeidiao.WithTimeout(v.timeout),
 		yibeidiao.WithLimiter(limiter),
 		yibeidiao.WithLinkHosts(v.linkHosts...),
 		yibeidiao.WithUserAgent("tempreport/" + version),
@@ -315,11 +355,6 @@ func (v vendorConfig) client(limiter yibeidiao.Limiter, more ...yibeidiao.Option
 	}
 	return yibeidiao.New(v.key, v.token, append(opts, more...)...)
 }
-
-// maxVendorHeaderBytes bounds the vendor's response headers: its answer is
-// a small JSON envelope, and a hostile server must not make each call hold
-// megabytes.
-const maxVendorHeaderBytes = 16 << 10
 
 // limiter is the vendor budget of this process alone.
 func (v vendorConfig) limiter() yibeidiao.Limiter {

@@ -67,9 +67,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, versionLine())
 		return nil
 	case *demo:
-		return runDemo(ctx, getenv("BOT_LANGUAGE"), stdin, stdout, stderr)
+		lang, err := readLanguage(getenv)
+		if err != nil {
+			return err
+		}
+		return runDemo(ctx, lang, stdin, stdout, stderr)
 	case *healthcheck:
-		return probeHealth(ctx, getenv("HEALTH_ADDR"), stdout)
+		addr, err := readHealthAddr(getenv)
+		if err != nil {
+			return err
+		}
+		return probeHealth(ctx, addr, stdout)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -857,6 +858,23 @@ func TestREADMEKnowsEveryVendorCode(t *testing.T) {
 		if hint(&yibeidiao.APIError{Code: code, HTTPStatus: 200}) == "" {
 			t.Errorf("no hint for vendor code %s", code)
 		}
+	}
+}
+
+// TestREADMECountsTheVendorCodeLabel keeps the README's promise about the
+// vendor-code label's size in step with what the client reports.
+func TestREADMECountsTheVendorCodeLabel(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`vendor-code metric label has (\d+)\s+possible values`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README no longer says how many values the vendor-code label has")
+	}
+	if n, _ := strconv.Atoi(string(m[1])); n != len(yibeidiao.AttemptResults) {
+		t.Errorf("the README says the vendor-code label has %d values; it has %d", n, len(yibeidiao.AttemptResults))
 	}
 }
 

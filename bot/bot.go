@@ -36,9 +36,8 @@ type ReportGenerator interface {
 	GenerateTempReport(ctx context.Context, recordNo string) (*yibeidiao.TempReport, error)
 }
 
-// Config is what [New] needs. [New] gives zero durations, limits and
-// values the defaults documented on each field; it is the one place
-// defaults are applied.
+// Config is what [New] needs. Zero settings take the defaults documented
+// on each field (see [Config.WithDefaults]).
 type Config struct {
 	AppToken       string        // xapp-…, with connections:write
 	BotToken       string        // xoxb-…, for usergroups.users.list
@@ -79,9 +78,11 @@ const (
 	DefaultMaxInFlight    = 1000
 )
 
-// withDefaults is cfg with every zero value that has a default replaced by
-// it.
-func (cfg Config) withDefaults() Config {
+// WithDefaults is cfg with each zero setting replaced by its default (the
+// Default constants, and "en"). It is the one place defaults are applied:
+// [New] applies it, and a caller that shows or checks the settings before
+// New applies it first.
+func (cfg Config) WithDefaults() Config {
 	set := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
@@ -109,6 +110,12 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Language == "" {
 		cfg.Language = "en"
 	}
+	return cfg
+}
+
+// withDependencies is cfg with what New needs and was not given: an HTTP
+// client, a logger, nobody observing, a ledger in memory, no hints.
+func (cfg Config) withDependencies() Config {
 	if cfg.HTTPClient == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// Answers go to one host, up to maxPosts at once: keep a connection
@@ -168,7 +175,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 	if vendor == nil {
 		return nil, errors.New("bot: no report generator")
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults().withDependencies()
 	lang, ok := Language(cfg.Language)
 	if !ok {
 		return nil, fmt.Errorf("bot: no language %q; there are %v", cfg.Language, Languages)

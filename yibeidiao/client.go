@@ -6,6 +6,7 @@ package yibeidiao
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -68,6 +69,7 @@ type Option func(*options)
 type options struct {
 	baseURL    string
 	httpClient *http.Client
+	timeout    time.Duration
 	now        func() time.Time
 	newSeq     func() string
 	limiter    Limiter
@@ -81,11 +83,22 @@ type options struct {
 // (default [DefaultBaseURL]). It must be an absolute http or https URL.
 func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
 
-// WithHTTPClient sets the HTTP client. Its Timeout bounds each attempt; the
-// default client's is [DefaultTimeout]. The client is copied and never
-// follows a redirect, whatever its CheckRedirect: the request's signed
-// headers go to the base URL's server and nowhere else.
+// WithHTTPClient sets the HTTP client, instead of the default one (whose
+// attempts time out after [WithTimeout] and whose transport reads at most
+// 16 KiB of response headers: the vendor's answer is a small envelope, and
+// a hostile server must not make a call hold megabytes). Its Timeout
+// bounds each attempt. The client is copied and never follows a redirect,
+// whatever its CheckRedirect: the request's signed headers go to the base
+// URL's server and nowhere else.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithTimeout bounds one attempt with the default HTTP client (default
+// [DefaultTimeout]; zero keeps the default).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// maxHeaderBytes bounds the vendor's response headers with the default
+// HTTP client.
+const maxHeaderBytes = 16 << 10
 
 // WithClock sets the clock that stamps each request's ts (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -195,7 +208,9 @@ func New(key, token string, opts ...Option) (*Client, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	hc := &http.Client{Timeout: DefaultTimeout}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxResponseHeaderBytes = maxHeaderBytes
+	hc := &http.Client{Timeout: cmp.Or(o.timeout, DefaultTimeout), Transport: transport}
 	if o.httpClient != nil {
 		copied := *o.httpClient
 		hc = &copied

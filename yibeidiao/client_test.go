@@ -601,3 +601,23 @@ func BenchmarkGenerateTempReport(b *testing.B) {
 		}
 	}
 }
+
+// TestHugeResponseHeadersAreRefused: the default HTTP client reads at most
+// 16 KiB of the vendor's headers, so a hostile server cannot make each call
+// hold megabytes.
+func TestHugeResponseHeadersAreRefused(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Padding", strings.Repeat("a", 64<<10))
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	c, err := yibeidiao.New("KEY", "TOKEN", yibeidiao.WithBaseURL(srv.URL), yibeidiao.WithTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.GenerateTempReport(t.Context(), readyRecord)
+	if rep != nil || yibeidiao.KindOf(err) != yibeidiao.KindTransient || !strings.Contains(err.Error(), "exceeded") {
+		t.Errorf("64 KiB of headers: %v, %v; want a transient error saying the headers exceeded the cap", rep, err)
+	}
+}
