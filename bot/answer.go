@@ -25,20 +25,19 @@ const (
 	deliveryNone      = "none"
 )
 
-// Posting answers: how long two tries may take, how long to wait before the
-// second, and how many posts may run at once.
+// Posting answers: how long two tries may take, and how long to wait
+// before the second.
 const (
 	answerTimeout  = 3 * time.Second
 	postRetryDelay = 500 * time.Millisecond
-	maxPosts       = 64
 )
 
-// answer is the one way out: it renders res in the person's words, gives
+// respond is the one way out: it renders res in the person's words, gives
 // the person's turn back when the vendor was never the problem, sends the
 // answer in env's ack (inAck, within ctx) or posts it to the response URL
 // (within answerTimeout, even when the work context is cancelled: an answer
 // must go out), and writes env's one audit line.
-func (b *Bot) answer(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
+func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
 	body, err := b.words.render(res, answerFor{user: env.user, recordNo: env.recordNo, replace: env.replace, command: b.cfg.Command})
 	if err != nil {
 		res = result{outcome: OutcomeInternal, err: err}
@@ -59,7 +58,7 @@ func (b *Bot) answer(ctx context.Context, env *envelope, res result, inAck, took
 		delivery = deliveryInAck
 	case body != nil:
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		postErr = b.post(ctx, env.responseURL, body)
+		postErr = b.postAnswer(ctx, env.responseURL, body)
 		cancel()
 		delivery = deliveryDelivered
 		if postErr != nil {
@@ -69,12 +68,12 @@ func (b *Bot) answer(ctx context.Context, env *envelope, res result, inAck, took
 			b.log.Debug("answer posted", "envelope_id", env.key, "delivery", delivery)
 		}
 	}
-	b.audit(env, res, level, delivery, postErr)
+	b.writeAudit(env, res, level, delivery, postErr)
 }
 
-// audit writes the one log line of an envelope. It never logs the report
+// writeAudit writes the one log line of an envelope. It never logs the report
 // URL, the response URL or the text of a message a shortcut was used on.
-func (b *Bot) audit(env *envelope, res result, level slog.Level, delivery string, postErr error) {
+func (b *Bot) writeAudit(env *envelope, res result, level slog.Level, delivery string, postErr error) {
 	b.cfg.Observer.Answered(env.kind, res.outcome) // counted before it is logged: a reader of the log finds it counted
 	if !b.log.Enabled(context.Background(), level) {
 		return
@@ -112,12 +111,12 @@ func (b *Bot) audit(env *envelope, res result, level slog.Level, delivery string
 	b.log.LogAttrs(context.Background(), level, env.kind, attrs...)
 }
 
-// post delivers an answer's JSON to a response URL, trying once more after
+// postAnswer delivers an answer's JSON to a response URL, trying once more after
 // a short pause if the first try fails: a lost answer is a person left
 // waiting. At most maxPosts posts run at once. A response URL is a
 // credential (anyone holding it can post as the app for 30 minutes), so no
 // error from here contains it.
-func (b *Bot) post(ctx context.Context, responseURL string, body []byte) error {
+func (b *Bot) postAnswer(ctx context.Context, responseURL string, body []byte) error {
 	if !usableResponseURL(responseURL) {
 		return errNoResponseURL
 	}

@@ -78,6 +78,9 @@ const (
 	DefaultMaxInFlight    = 1000
 )
 
+// maxPosts bounds the answers being posted at once.
+const maxPosts = 64
+
 // WithDefaults is cfg with each zero setting replaced by its default (the
 // Default constants, and "en"). It is the one place defaults are applied:
 // [New] applies it, and a caller that shows or checks the settings before

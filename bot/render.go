@@ -21,7 +21,7 @@ type answerFor struct {
 // render is the answer to res as the JSON Slack takes: nil when there is
 // none (an ignored envelope).
 func (w *words) render(res result, a answerFor) (json.RawMessage, error) {
-	msg := w.message(res, a)
+	msg := w.compose(res, a)
 	if msg == nil {
 		return nil, nil
 	}
@@ -58,9 +58,9 @@ func progressNote(template, record string) json.RawMessage {
 	return append(append(append(note, before...), record...), after...)
 }
 
-// message is the one mapping from a result to the person's answer: nil
+// compose is the one mapping from a result to the person's answer: nil
 // when there is none (an ignored envelope). It takes only what it renders.
-func (w *words) message(res result, a answerFor) *message {
+func (w *words) compose(res result, a answerFor) *blockMessage {
 	switch res.outcome {
 	case OutcomeIgnored:
 		return nil
@@ -79,55 +79,55 @@ func (w *words) explain(res result, a answerFor) []span {
 	command := a.command
 	switch res.outcome {
 	case OutcomeHelp:
-		return parse(w.usage(command) + "\n" + w.rule)
+		return parseMarkup(w.usage(command) + "\n" + w.rule)
 	case OutcomeBadInput:
 		switch {
 		case res.wrongCommand:
-			return parse(w.wrongCommand(command))
+			return parseMarkup(w.wrongCommand(command))
 		case res.input.Problem == NoRecordData:
-			return parse(w.noRecord)
+			return parseMarkup(w.noRecord)
 		case res.input.Problem == NoRecordInMessage:
-			return parse(w.noRecordInMessage + "\n" + w.usage(command))
+			return parseMarkup(w.noRecordInMessage + "\n" + w.usage(command))
 		case res.input.Problem == NotOneWord:
-			return parse(w.notOneWord + "\n" + w.usage(command))
+			return parseMarkup(w.notOneWord + "\n" + w.usage(command))
 		case res.input.Problem == NotDigits:
-			return parse(w.notDigits + "\n" + w.usage(command))
+			return parseMarkup(w.notDigits + "\n" + w.usage(command))
 		}
-		return parse(w.wrongLength(minRecordDigits, maxRecordDigits, res.input.Digits) + "\n" + w.usage(command))
+		return parseMarkup(w.wrongLength(minRecordDigits, maxRecordDigits, res.input.Digits) + "\n" + w.usage(command))
 	case OutcomeDenied:
-		return parse(w.denied(a.user))
+		return parseMarkup(w.denied(a.user))
 	case OutcomeUnconfirmed:
-		return parse(w.unconfirmed)
+		return parseMarkup(w.unconfirmed)
 	case OutcomeRestarting:
 		if res.interrupted {
-			return parse(w.interrupted(command, a.recordNo))
+			return parseMarkup(w.interrupted(command, a.recordNo))
 		}
-		return parse(w.restarting)
+		return parseMarkup(w.restarting)
 	case OutcomeLimited:
-		return parse(w.limited(w.waitText(res.wait)))
+		return parseMarkup(w.limited(w.waitText(res.wait)))
 	case OutcomeBusy:
-		return parse(w.busy(w.waitText(res.wait)))
+		return parseMarkup(w.busy(w.waitText(res.wait)))
 	case OutcomeTimeout:
-		return parse(w.timeout)
+		return parseMarkup(w.timeout)
 	case OutcomeUnverifiable:
-		return parse(w.unverifiable)
+		return parseMarkup(w.unverifiable)
 	case OutcomeBadResponse:
-		return parse(w.badResponse)
+		return parseMarkup(w.badResponse)
 	case OutcomeUntrusted:
-		return parse(w.untrusted)
+		return parseMarkup(w.untrusted)
 	case OutcomeMisconfigured:
 		if res.vendor.accountUnavailable {
-			return parse(w.accountUnavailable)
+			return parseMarkup(w.accountUnavailable)
 		}
-		return parse(w.misconfigured)
+		return parseMarkup(w.misconfigured)
 	case OutcomeTransient:
-		return parse(w.transient)
+		return parseMarkup(w.transient)
 	case OutcomeRefused:
 		return w.refusal(a.recordNo, res.vendor)
 	case OutcomeUnreadable:
-		return parse(w.unreadable)
+		return parseMarkup(w.unreadable)
 	}
-	return parse(w.internal)
+	return parseMarkup(w.internal)
 }
 
 // refusal quotes the vendor's reason for refusing a record, if it is the
@@ -135,15 +135,15 @@ func (w *words) explain(res result, a answerFor) []span {
 // follows unless the reason is that the record does not exist.
 func (w *words) refusal(record string, v vendorFacts) []span {
 	reason := w.vendorWords(v.said)
-	spans := parse(w.refused(record))
+	spans := parseMarkup(w.refused(record))
 	if reason == "" {
-		spans = append(spans, parse(w.noReason)...)
+		spans = append(spans, parseMarkup(w.noReason)...)
 	} else {
 		spans = append(spans, literal(reason))
 	}
-	spans = append(spans, parse(w.vendorCode(v.code)+"\n"+w.checkRecord)...)
+	spans = append(spans, parseMarkup(w.vendorCode(v.code)+"\n"+w.checkRecord)...)
 	if !saysNotFound(reason) {
-		spans = append(spans, parse("\n"+w.rule)...)
+		spans = append(spans, parseMarkup("\n"+w.rule)...)
 	}
 	return spans
 }
@@ -173,7 +173,7 @@ func saysNotFound(reason string) bool {
 }
 
 // reportMessage is the private answer that carries a report link.
-func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now time.Time) *message {
+func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now time.Time) *blockMessage {
 	minutes := max(1, int(math.Round(rep.ExpiresAt.Sub(now).Minutes())))
 	warning, at := w.expiresIn(minutes), w.expiresAt(rep.ExpiresAt)
 	title := []span{{emoji: "page_facing_up"}, literal(" "), {text: w.reportTitle(recordNo), bold: true}, literal("\n"),
@@ -181,23 +181,23 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	note := []span{{emoji: "hourglass_flowing_sand"}, literal(" "), {text: warning, bold: true}, literal(" · "),
 		{text: at, date: rep.ExpiresAt}, literal(" · " + w.onlyYou)}
 	fallback := fallbackText(title) + " · " + fallbackText([]span{literal(warning + " · " + at)})
-	return &message{fallback: fallback, rich: [][]span{title, note},
-		actions: freshLinkAction, buttons: []button{{w.freshLink, recordNo}}}
+	return &blockMessage{fallback: fallback, rich: [][]span{title, note},
+		actions: freshLinkAction, buttons: []recordButton{{w.freshLink, recordNo}}}
 }
 
 // chooseMessage offers the records a message names, one button each.
-func (w *words) chooseMessage(records []string) *message {
+func (w *words) chooseMessage(records []string) *blockMessage {
 	text := w.choose(len(records))
 	shown := records[:min(len(records), maxOffered)]
 	if len(records) > maxOffered {
 		text += " " + w.firstOnly(len(records), maxOffered)
 	}
-	buttons := make([]button, len(shown))
+	buttons := make([]recordButton, len(shown))
 	for i, r := range shown {
-		buttons[i] = button{label: r, record: r}
+		buttons[i] = recordButton{label: r, record: r}
 	}
-	spans := parse(text)
-	return &message{fallback: fallbackText(spans) + " " + strings.Join(shown, ", "), rich: [][]span{spans},
+	spans := parseMarkup(text)
+	return &blockMessage{fallback: fallbackText(spans) + " " + strings.Join(shown, ", "), rich: [][]span{spans},
 		actions: chooseBlock, buttons: buttons}
 }
 
@@ -219,10 +219,10 @@ type span struct {
 	date  time.Time // a date Slack shows in each reader's own time zone; text is the fallback
 }
 
-// parse reads the catalog's markup: **bold** and `code`. Values put into a
+// parseMarkup reads the catalog's markup: **bold** and `code`. Values put into a
 // catalog text with Sprintf are the bot's own (record numbers, user IDs,
 // the command), never text from elsewhere.
-func parse(s string) []span {
+func parseMarkup(s string) []span {
 	var out []span
 	bold, code := false, false
 	for s != "" {
@@ -285,30 +285,30 @@ func escape(s string) string { return entities.Replace(s) }
 var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // textMessage is a private answer of text.
-func textMessage(spans []span) *message {
-	return &message{fallback: fallbackText(spans), rich: [][]span{spans}}
+func textMessage(spans []span) *blockMessage {
+	return &blockMessage{fallback: fallbackText(spans), rich: [][]span{spans}}
 }
 
-// message is a private answer: only the asker sees it, with link previews
+// blockMessage is a private answer: only the asker sees it, with link previews
 // off (Slack must not fetch a one-minute report link to unfurl it). It is
 // Block Kit rich text, then at most one row of buttons.
-type message struct {
+type blockMessage struct {
 	fallback string   // the plain text: notifications, clients without blocks
 	rich     [][]span // one rich_text block each
 	actions  string   // the buttons' block_id; "" for none
-	buttons  []button
+	buttons  []recordButton
 	replace  bool // replace the message the asker pressed a button in
 }
 
-// button asks for a record's report. Slack wants action IDs unique within
+// recordButton asks for a record's report. Slack wants action IDs unique within
 // a block, so the n-th button of a block is fresh_link, fresh_link_2, …;
 // all of them fetch.
-type button struct{ label, record string }
+type recordButton struct{ label, record string }
 
 // appendJSON appends the message as the JSON Slack takes. It is written by
 // hand, not by reflection over slack-go's block types: every answer is
 // encoded once, and the encoding was most of an answer's allocations.
-func (m *message) appendJSON(b []byte) []byte {
+func (m *blockMessage) appendJSON(b []byte) []byte {
 	b = append(b, `{"response_type":"ephemeral","text":`...)
 	b = appendString(b, m.fallback)
 	b = append(b, `,"blocks":[`...)

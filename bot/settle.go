@@ -97,10 +97,10 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 			defer b.inFlight.Add(-1)
 			defer func() {
 				if v := recover(); v != nil {
-					b.answer(context.Background(), env, b.panicked(env, v), false, true)
+					b.respond(context.Background(), env, b.panicked(env, v), false, true)
 				}
 			}()
-			b.answer(context.Background(), env, b.fetch(work, env), false, true)
+			b.respond(context.Background(), env, b.fetch(work, env), false, true)
 		})
 	}
 }
@@ -110,11 +110,11 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 // answered on its response URL. tookTurn says the person's turn was taken.
 func (b *Bot) finish(ctx context.Context, env *envelope, res result, tookTurn bool) {
 	if env.inAck {
-		b.answer(ctx, env, res, true, tookTurn)
+		b.respond(ctx, env, res, true, tookTurn)
 		return
 	}
 	b.acks.send(ctx, env, nil, false)
-	b.wg.Go(func() { b.answer(context.Background(), env, res, false, tookTurn) })
+	b.wg.Go(func() { b.respond(context.Background(), env, res, false, tookTurn) })
 }
 
 // panicked turns a bug into an apology instead of a crash and a person

@@ -20,8 +20,8 @@ var (
 	// 010-12345678, (021) 1234 5678.
 	phone = regexp.MustCompile(`\+[0-9][0-9 ()-]{6,}[0-9]|\(?0[0-9]{2,3}\)?[ -][0-9]{3,4}[ -]?[0-9]{4}|1[3-9][0-9][ -][0-9]{4}[ -][0-9]{4}`)
 	// A mainland mobile number: 11 digits starting 13 to 19.
-	mobile = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
-	digits = regexp.MustCompile(`[0-9]+`)
+	mobile   = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+	digitRun = regexp.MustCompile(`[0-9]+`)
 )
 
 // FindRecords finds the record numbers a message names, in order, each
@@ -36,7 +36,7 @@ func FindRecords(text string) []string {
 	text = dateTime.ReplaceAllLiteralString(text, " ")
 	text = phone.ReplaceAllLiteralString(text, " ")
 	var found []string
-	for _, loc := range digits.FindAllStringIndex(text, -1) {
+	for _, loc := range digitRun.FindAllStringIndex(text, -1) {
 		run := text[loc[0]:loc[1]]
 		if len(run) < minRecordDigits || len(run) > maxRecordDigits || inWord(text, loc[0], loc[1]) ||
 			mobile.MatchString(run) || isCompactDateTime(run) || slices.Contains(found, run) {

@@ -213,7 +213,7 @@ func TestVendorWordsShownWell(t *testing.T) {
 
 func TestParseMarkup(t *testing.T) {
 	t.Parallel()
-	got := parse("**用法：** `/x 背调号`，a*b")
+	got := parseMarkup("**用法：** `/x 背调号`，a*b")
 	want := []span{{text: "用法：", bold: true}, {text: " "}, {text: "/x 背调号", code: true}, {text: "，a*b"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parse = %+v, want %+v", got, want)
