@@ -15,10 +15,12 @@ const (
 	maxRecordDigits = 32
 )
 
-// InputProblem is what is wrong with typed command text.
+// InputProblem is what is wrong with what a person typed, pressed or used
+// the shortcut on.
 type InputProblem int
 
-// The problems [ParseCommand] reports.
+// The problems: [ParseCommand] reports the first three; a button without a
+// record and a message without one are found where they are read.
 const (
 	NotOneWord        InputProblem = iota + 1 // more than one word
 	NotDigits                                 // something other than 0–9
