@@ -41,25 +41,33 @@ var meaning = map[State]string{
 }
 
 // classify is the one place that tells Redis's errors apart: a refusal is
-// an answer, anything else (a timeout, a closed connection, a pool waiting
-// too long) means Redis is gone. A canceled context is the caller's doing
-// and tells nothing (ignore).
+// an answer, with a code (OOM, READONLY, …) as its first word; anything
+// else (a timeout, a closed connection, a pool waiting too long) means
+// Redis is gone. A canceled context is the caller's doing and tells
+// nothing (ignore).
 func classify(err error) (s State, ignore bool) {
-	switch {
-	case err == nil || errors.Is(err, redis.Nil):
+	if err == nil || errors.Is(err, redis.Nil) {
 		return StateOK, false
-	case errors.Is(err, context.Canceled):
+	}
+	if errors.Is(err, context.Canceled) {
 		return "", true
-	case redis.IsOOMError(err):
-		return StateFull, false
-	case redis.IsReadOnlyError(err):
-		return StateReadOnly, false
 	}
 	var answer redis.Error
-	if errors.As(err, &answer) {
-		return StateRefusing, false
+	if !errors.As(err, &answer) {
+		return StateUnreachable, false
 	}
-	return StateUnreachable, false
+	msg := answer.Error()
+	if i := strings.LastIndex(msg, ": -"); i >= 0 { // Redis 6 wraps an error inside a script: "ERR Error running script …: -OOM …"
+		msg = msg[i+3:]
+	}
+	code, _, _ := strings.Cut(msg, " ")
+	switch code {
+	case "OOM":
+		return StateFull, false
+	case "READONLY":
+		return StateReadOnly, false
+	}
+	return StateRefusing, false
 }
 
 // redisWords is an error from Redis fit for a log: go-redis's errors carry
@@ -224,9 +232,9 @@ func (s *Store) logDown(kind State, what string, err error) {
 // back ends an episode. Called with s.mu held.
 func (s *Store) back(now time.Time) {
 	h := &s.h
-	s.log.Info("Redis is back: limits and redeliveries are shared again", "after", now.Sub(h.began).Round(time.Millisecond))
 	h.state, h.fails, h.goods, h.returned = StateOK, 0, 0, now
 	s.up.Store(true)
+	s.log.Info("Redis is back: limits and redeliveries are shared again", "after", now.Sub(h.began).Round(time.Millisecond))
 }
 
 // probeSoon asks the watcher for a probe now, without waiting.
