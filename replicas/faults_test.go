@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -219,6 +220,35 @@ func TestFullRedisIsSaidOnceAndAnswersGoOn(t *testing.T) {
 	if n, _ := a.Exists(ctx, "test:envelope:after").Result(); n != 1 {
 		t.Error("with Redis taking writes again, a claim was not written to it")
 	}
+}
+
+// TestReadOnlyRedisIsSaidOnce: REDIS_URL naming a read-only replica (here,
+// a server told to replicate from nowhere) is a refusal, said once, until
+// it is a primary again.
+func TestReadOnlyRedisIsSaidOnce(t *testing.T) {
+	t.Parallel()
+	srv := redistest.ForTest(t)
+	a := admin(t, srv.Addr)
+	s := openWatched(t, srv.URL(), fast)
+	l := s.Ledger(rate.Limit(1), 5, bot.NewLocalLedger(rate.Limit(1), 5))
+	_, port, _ := net.SplitHostPort(testkit.DeadAddr(t))
+	if err := a.ReplicaOf(t.Context(), "127.0.0.1", port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if got := l.Settle(t.Context(), []bot.Claim{{EnvelopeID: fmt.Sprint("r", i), User: "U1", Turn: true}}); got[0].Taken {
+			t.Fatalf("a new envelope with Redis read-only: %+v", got[0])
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	waitFor(t, func() bool { return s.State() == StateReadOnly })
+	if n := s.count("read-only replica"); n != 1 {
+		t.Errorf("a read-only Redis said %d times, want once", n)
+	}
+	if err := a.ReplicaOf(t.Context(), "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, logBack)
 }
 
 // fill sets a small maxmemory with noeviction, writes until Redis refuses,

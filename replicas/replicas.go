@@ -4,12 +4,15 @@
 // and a [bot.Ledger] built on it.
 //
 // Redis is a shared convenience, not a single point of failure: every call
-// is bounded by a short timeout, and while Redis cannot be reached each
-// replica falls back to its own in-process limiter and memory (it fails
-// open, as the well-known shared rate limiters do). The vendor may then see
-// up to N times the budget and a redelivery that reaches another replica
-// may be served twice, for as long as the outage lasts. The store says so
-// once in the log when it starts and once when Redis is back.
+// is bounded by a short timeout, and while Redis cannot be reached, or
+// answers but refuses to write (full, read-only, …), each replica falls
+// back to its own in-process limiter and memory (it fails open, as the
+// well-known shared rate limiters do). The vendor may then see up to N
+// times the budget and a redelivery that reaches another replica may be
+// served twice, for as long as it lasts. One state machine ([Store.State])
+// decides, with hysteresis, whether Redis is used; the store says once
+// when it stops using Redis and why, once when it is back, and once when
+// it finds that Redis was reset (faults.go).
 //
 // Time is the Redis server's (TIME inside each script), so the replicas'
 // clocks do not matter. The limits are GCRA (the generic cell rate

@@ -71,8 +71,8 @@ type text struct {
 	ideo []bool // an ideographic full stop, folded to '.'
 	kind []int8 // labelKind of each folded rune
 
-	reach int // the end of the links found so far
-	off  []int  // the byte offset in s of rune i; off[len(r)] == len(s)
+	reach int   // the end of the links found so far
+	off   []int // the byte offset in s of rune i; off[len(r)] == len(s)
 }
 
 func fold(s string) *text {
