@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
@@ -85,14 +87,60 @@ func scrub(text string) string {
 	return userinfoPattern.ReplaceAllString(text, "[REDACTED]@")
 }
 
-// newLogger makes the program's logger, writing through a scrubber.
+// newLogger makes the program's logger, writing through a scrubber, with
+// every value clipped to maxLogValue.
 func newLogger(w io.Writer, level slog.Level, format string, secrets ...string) *slog.Logger {
 	out := newScrubber(w, secrets...)
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDuration}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		return out.clip(readableDuration(groups, a))
+	}}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(out, opts))
 	}
 	return slog.New(slog.NewTextHandler(out, opts))
+}
+
+// maxLogValue is the most of one value a log line carries. Values come
+// from outside (an envelope ID, a user ID, a vendor's error): without a
+// bound, 10,000 envelopes with 10 KB IDs wrote 104 MB of log. The longest
+// value the program writes itself, a hint, is about 250 bytes.
+const maxLogValue = 400
+
+// clip cuts a string or error value longer than maxLogValue, at a
+// character boundary, and says how much was cut. The value is scrubbed
+// before it is cut, so that a secret across the cut cannot leave its first
+// half in the log.
+func (s *scrubber) clip(a slog.Attr) slog.Attr {
+	var v string
+	switch a.Value.Kind() {
+	case slog.KindString:
+		v = a.Value.String()
+	case slog.KindAny:
+		switch x := a.Value.Any().(type) {
+		case error:
+			v = x.Error()
+		case json.RawMessage:
+			v = string(x)
+		case []byte:
+			v = string(x)
+		default:
+			return a
+		}
+	default:
+		return a
+	}
+	if len(v) <= maxLogValue {
+		return a
+	}
+	v = s.scrub(v)
+	if len(v) <= maxLogValue {
+		return slog.String(a.Key, v)
+	}
+	cut := maxLogValue
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return slog.String(a.Key, fmt.Sprintf("%s…[%d more bytes]", v[:cut], len(v)-cut))
 }
 
 // readableDuration writes durations as Go writes them ("1.5s", "250ms")

@@ -125,12 +125,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		limiter = store.Limiter(rate.Limit(cfg.vendor.rps), cfg.vendor.burst, limiter)
 		ledger = store.Ledger(cfg.bot.UserRate, cfg.bot.UserBurst, ledger)
 		m.watchRedis(store.Up)
-		redisState = func() string {
-			if store.Up() {
-				return "ok: limits and redeliveries are shared"
-			}
-			return "unreachable: this replica counts its own limits and redeliveries until Redis is back"
-		}
+		m.watchRedisState(store.State)
+		redisState = store.Status
 	}
 	vendor, err := cfg.vendor.client(limiter, yibeidiao.WithObserver(vendorLog{log, m}))
 	if err != nil {

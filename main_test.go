@@ -31,6 +31,7 @@ import (
 	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/fixture"
 	"github.com/hr-tools/tempreport/internal/testkit"
+	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/hr-tools/tempreport/yibeidiao/yibeidiaotest"
 )
@@ -894,6 +895,7 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 	m := newMetrics()
 	m.watch(b)
 	m.watchRedis(func() bool { return true })
+	m.watchRedisState(func() replicas.State { return replicas.StateOK })
 	served := map[string]bool{}
 	for _, name := range m.set.ListMetricNames() {
 		name, _, _ = strings.Cut(name, "{")

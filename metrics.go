@@ -8,6 +8,7 @@ import (
 	vm "github.com/VictoriaMetrics/metrics"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/replicas"
 )
 
 // metrics are the program's Prometheus metrics, served at /metrics in the
@@ -64,6 +65,15 @@ func (m *metrics) watch(b *bot.Bot) {
 // Redis answers, 0 while each replica counts its own limits.
 func (m *metrics) watchRedis(up func() bool) {
 	m.set.NewGauge("tempreport_redis_up", func() float64 { return boolValue(up()) })
+}
+
+// watchRedisState adds tempreport_redis_state{state}: 1 for the state the
+// shared store is in (ok, unreachable, full, readonly, refusing), 0 for
+// the others, so an alert can tell a full Redis from one that is gone.
+func (m *metrics) watchRedisState(state func() replicas.State) {
+	for _, st := range replicas.States {
+		m.set.NewGauge(fmt.Sprintf(`tempreport_redis_state{state=%q}`, st), func() float64 { return boolValue(state() == st) })
+	}
 }
 
 func boolValue(b bool) float64 {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/redistest"
@@ -208,6 +211,140 @@ func TestReplicasKeepAnsweringWithoutRedis(t *testing.T) {
 	}
 	if links := answers(t, ctx, fakeSlack, cmds); links != 2 {
 		t.Errorf("with Redis back, 6 commands over two replicas: %d links, want one burst of 2", links)
+	}
+}
+
+// TestReplicasTellAFullRedis: a Redis at maxmemory with noeviction answers
+// pings but refuses every write. The replica says so once, /healthz and
+// /metrics name it, and commands are answered all the same.
+func TestReplicasTellAFullRedis(t *testing.T) {
+	t.Parallel()
+	srv := redistest.ForTest(t)
+	fakeSlack, _, e := fakesFor(t)
+	e["REDIS_URL"], e["LOG_LEVEL"], e["HEALTH_ADDR"] = srv.URL(), "info", testkit.DeadAddr(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c := startChild(t, e)
+	if err := fakeSlack.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.logs.WaitFor(ctx, "sharing limits and redeliveries through Redis"); err != nil {
+		t.Fatal(err)
+	}
+	fillRedis(t, srv.Addr)
+
+	cmds := make([]slacktest.Command, 6)
+	for i := range cmds {
+		cmds[i] = slacktest.Command{UserID: []string{"U0ALLOWED", "U0SECOND"}[i%2], Text: readyRecord}
+	}
+	for _, cmd := range cmds {
+		if links := answers(t, ctx, fakeSlack, []slacktest.Command{cmd}); links != 1 {
+			t.Errorf("with Redis full, a command got no link")
+		}
+		time.Sleep(300 * time.Millisecond) // two commands a second, as in the issue
+	}
+	health := get(t, "http://"+e["HEALTH_ADDR"]+"/healthz")
+	if !strings.Contains(health, `"redis":"full: `) {
+		t.Errorf("/healthz with Redis full: %s", health)
+	}
+	if metrics := get(t, "http://"+e["HEALTH_ADDR"]+"/metrics"); !strings.Contains(metrics, `tempreport_redis_state{state="full"} 1`) ||
+		!strings.Contains(metrics, "tempreport_redis_up 0") {
+		t.Errorf("/metrics with Redis full does not say so")
+	}
+	logs := c.logs.String()
+	if full, gone, back := strings.Count(logs, "Redis is full"), strings.Count(logs, "Redis cannot be reached"), strings.Count(logs, "Redis is back"); full != 1 || gone != 0 || back != 0 {
+		t.Errorf("with Redis full for 2s: %d full, %d unreachable and %d back lines; want 1, 0, 0", full, gone, back)
+	}
+}
+
+// fillRedis sets a small maxmemory with noeviction, writes until Redis
+// refuses, and leaves it well over the limit.
+func fillRedis(t *testing.T, addr string) {
+	t.Helper()
+	ctx := t.Context()
+	a := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer a.Close()
+	if err := a.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ConfigSet(ctx, "maxmemory", "3mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("x", 4<<10)
+	for i := 0; ; i++ {
+		err := a.Set(ctx, fmt.Sprint("filler:", i), value, 0).Err()
+		if goredis.IsOOMError(err) {
+			break
+		}
+		if err != nil || i > 10000 {
+			t.Fatalf("filling Redis: %v after %d keys", err, i)
+		}
+	}
+	if err := a.ConfigSet(ctx, "maxmemory", "2mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// TestReplicasNoticeAReset: Redis emptied between a command and its
+// redelivery to the same replica. The replica says so once, and the
+// redelivery is acked as the first try was, not served again.
+func TestReplicasNoticeAReset(t *testing.T) {
+	t.Parallel()
+	srv := redistest.ForTest(t)
+	fakeSlack, vendor, e := fakesFor(t)
+	e["REDIS_URL"], e["LOG_LEVEL"] = srv.URL(), "info"
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c := startChild(t, e)
+	if err := fakeSlack.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env, err := fakeSlack.SendCommand(ctx, slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := env.WaitAck(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.WaitPosts(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	a := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	defer a.Close()
+	if err := a.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.logs.WaitFor(ctx, "Redis was reset"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fakeSlack.Redeliver(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	acks, err := env.WaitAcks(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(acks[1].Payload) != string(first.Payload) {
+		t.Errorf("the redelivery after a reset was acked with %s, want the first ack's %s", acks[1].Payload, first.Payload)
+	}
+	time.Sleep(2500 * time.Millisecond) // two probes more, and time for a second answer
+	if calls, posts := len(vendor.Calls()), len(env.Posts()); calls != 1 || posts != 1 {
+		t.Errorf("a command redelivered to the same replica after a reset: %d vendor calls and %d answers, want 1 and 1", calls, posts)
+	}
+	if n := strings.Count(c.logs.String(), "Redis was reset"); n != 1 {
+		t.Errorf("one reset logged %d times", n)
 	}
 }
 

@@ -2,6 +2,8 @@ package replicas
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -50,16 +52,28 @@ local wait, taken = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber
 return {taken and 1 or 0, string.format('%.0f', wait)}
 `)
 
-// claimScript claims an envelope and, if asked and the envelope is new,
+// claimScript claims an envelope that asks for a turn and, if it is new,
 // takes a turn from the person's bucket. A claim whose turn was taken is
 // marked "fetching": its first ack is the progress note, which any replica
 // can write again, so it is never stored.
+//
+// An envelope that asks for no turn never reaches the vendor: its answer
+// (help, a refusal, a stranger turned away) is decided from the envelope
+// alone, and another replica that sees it again decides the same. So it
+// is only looked up, in case another replica claimed it with a turn, and
+// costs Redis no memory: a flood of strangers' envelopes fills nothing.
+//
 // KEYS[1] the envelope, KEYS[2] the person's bucket;
 // ARGV envelope TTL (s), interval, burst, turn 0|1.
 // Returns {claimed 0|1, first ack payload, "fetching" or "", wait µs}.
 var claimScript = redis.NewScript(gcra + `
-if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1]) then
-  local first = redis.call('GET', KEYS[1]) or ''
+local first
+if ARGV[4] == '1' then
+  if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1]) then first = redis.call('GET', KEYS[1]) or '' end
+else
+  first = redis.call('GET', KEYS[1])
+end
+if first then
   if first == '` + fetching + `' then return {0, '', '1', '0'} end
   return {0, first, '0', '0'}
 end
@@ -185,7 +199,7 @@ func (l *limiter) reserve(batch []reservation) {
 	for i, r := range batch {
 		keys[i], args[i] = []string{l.key}, []any{l.interval, l.burst, micros(r.maxWait)}
 	}
-	cmds, err := l.s.eval(context.Background(), reserveScript, keys, args)
+	cmds, err := l.s.eval(context.Background(), "taking vendor turns", reserveScript, keys, args)
 	for i, r := range batch {
 		var reply []any
 		if err == nil {
@@ -196,9 +210,6 @@ func (l *limiter) reserve(batch []reservation) {
 			continue
 		}
 		r.reply <- reserved{wait: time.Duration(toInt(reply[1])) * time.Microsecond, ok: toInt(reply[0]) == 1}
-	}
-	if err != nil {
-		l.s.failed("taking vendor turns", err)
 	}
 }
 
@@ -216,8 +227,23 @@ type ledger struct {
 	fallback bot.Ledger
 }
 
-func (l *ledger) envelopeKey(id string) string { return l.s.prefix + "envelope:" + id }
-func (l *ledger) turnsKey(user string) string  { return l.s.prefix + "turns:" + user }
+func (l *ledger) envelopeKey(id string) string { return l.s.prefix + key("envelope", id) }
+func (l *ledger) turnsKey(user string) string  { return l.s.prefix + key("turns", user) }
+
+// maxKeyPart is the longest envelope ID or user ID kept as it is in a key.
+// Slack's are far shorter (an envelope ID is a UUID); a longer one is kept
+// as its SHA-256, so that whatever arrives, a key stays under ~100 bytes.
+const maxKeyPart = 64
+
+// key is kind:part, or kind-sha256:digest for a part longer than
+// maxKeyPart. The two kinds of key cannot meet.
+func key(kind, part string) string {
+	if len(part) <= maxKeyPart {
+		return kind + ":" + part
+	}
+	sum := sha256.Sum256([]byte(part))
+	return kind + "-sha256:" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
 
 // Settle claims a batch in one round trip: one script call per envelope,
 // pipelined, run by Redis in order.
@@ -235,7 +261,7 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlemen
 		keys[i] = []string{l.envelopeKey(c.EnvelopeID), l.turnsKey(c.User)}
 		args[i] = []any{ttl, l.interval, l.burst, turn}
 	}
-	cmds, err := l.s.eval(ctx, claimScript, keys, args)
+	cmds, err := l.s.eval(ctx, "settling envelopes", claimScript, keys, args)
 	out := make([]bot.Settlement, len(claims))
 	for i := 0; err == nil && i < len(cmds); i++ {
 		var reply []any
@@ -246,7 +272,6 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlemen
 		}
 	}
 	if err != nil {
-		l.s.failed("settling envelopes", err)
 		return l.fallback.Settle(ctx, claims)
 	}
 	return out
@@ -274,9 +299,7 @@ func (l *ledger) GiveBack(ctx context.Context, user string) {
 		l.fallback.GiveBack(ctx, user)
 		return
 	}
-	if _, err := l.s.eval(ctx, giveBackScript, [][]string{{l.turnsKey(user)}}, [][]any{{l.interval}}); err != nil {
-		l.s.failed("giving a turn back", err)
-	}
+	_, _ = l.s.eval(ctx, "giving a turn back", giveBackScript, [][]string{{l.turnsKey(user)}}, [][]any{{l.interval}})
 }
 
 type ackedPayload struct {
@@ -314,6 +337,7 @@ func (s *Store) drainAcked(batch []ackedPayload) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
+	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	for _, a := range batch {
 		data, err := json.Marshal(a.payload)
@@ -322,9 +346,8 @@ func (s *Store) drainAcked(batch []ackedPayload) {
 		}
 		pipe.SetArgs(ctx, a.key, data, redis.SetArgs{Mode: "XX", KeepTTL: true})
 	}
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		s.failed("sharing first acks", err)
-	}
+	_, err := pipe.Exec(ctx)
+	s.observe("sharing first acks", time.Since(start), err)
 }
 
 func toInt(v any) int64 {

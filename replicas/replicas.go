@@ -4,12 +4,15 @@
 // and a [bot.Ledger] built on it.
 //
 // Redis is a shared convenience, not a single point of failure: every call
-// is bounded by a short timeout, and while Redis cannot be reached each
-// replica falls back to its own in-process limiter and memory (it fails
-// open, as the well-known shared rate limiters do). The vendor may then see
-// up to N times the budget and a redelivery that reaches another replica
-// may be served twice, for as long as the outage lasts. The store says so
-// once in the log when it starts and once when Redis is back.
+// is bounded by a short timeout, and while Redis cannot be reached, or
+// answers but refuses to write (full, read-only, …), each replica falls
+// back to its own in-process limiter and memory (it fails open, as the
+// well-known shared rate limiters do). The vendor may then see up to N
+// times the budget and a redelivery that reaches another replica may be
+// served twice, for as long as it lasts. One state machine ([Store.State])
+// decides, with hysteresis, whether Redis is used; the store says once
+// when it stops using Redis and why, once when it is back, and once when
+// it finds that Redis was reset (faults.go).
 //
 // Time is the Redis server's (TIME inside each script), so the replicas'
 // clocks do not matter. The limits are GCRA (the generic cell rate
@@ -22,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +39,6 @@ import (
 const (
 	callTimeout  = 250 * time.Millisecond
 	openTimeout  = 3 * time.Second
-	pingEvery    = time.Second
 	envelopeTTL  = 10 * time.Minute // how long a served envelope is remembered
 	pendingAcked = 4096             // first-ack payloads waiting to be written
 )
@@ -63,13 +64,15 @@ type Store struct {
 	rdb    *redis.Client
 	prefix string
 	log    *slog.Logger
+	th     thresholds
 
-	up      atomic.Bool
-	mu      sync.Mutex
-	pinging bool
-	acked   chan ackedPayload
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	up       atomic.Bool // State() == StateOK, read on every call
+	mu       sync.Mutex
+	h        health
+	probeNow chan struct{}
+	acked    chan ackedPayload
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 // Open connects to the Redis that url names (redis:// or rediss://, with
@@ -80,16 +83,22 @@ type Store struct {
 // be reached at all is an outage, not an error: the store starts down,
 // logs it, and keeps trying.
 func Open(ctx context.Context, url, prefix string, log *slog.Logger) (*Store, error) {
+	return openWith(ctx, url, prefix, log, defaultThresholds)
+}
+
+func openWith(ctx context.Context, url, prefix string, log *slog.Logger, th thresholds) (*Store, error) {
 	opts, err := options(url)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{
-		rdb:    redis.NewClient(opts),
-		prefix: prefix,
-		log:    log,
-		acked:  make(chan ackedPayload, pendingAcked),
-		stop:   make(chan struct{}),
+		rdb:      redis.NewClient(opts),
+		prefix:   prefix,
+		log:      log,
+		th:       th,
+		probeNow: make(chan struct{}, 1),
+		acked:    make(chan ackedPayload, pendingAcked),
+		stop:     make(chan struct{}),
 	}
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
@@ -98,13 +107,16 @@ func Open(ctx context.Context, url, prefix string, log *slog.Logger) (*Store, er
 			_ = s.rdb.Close()
 			return nil, fmt.Errorf("%w: %s", ErrRefused, redisWords(err))
 		}
-		s.log.Warn("Redis cannot be reached: each replica counts its own limits and redeliveries until it can",
-			"redis", opts.Addr, "error", redisWords(err))
-		s.startPinging()
+		s.h.logged = map[State]bool{}
+		s.h.state, s.h.began = StateUnreachable, time.Now()
+		s.logDown(StateUnreachable, "", err)
 	} else {
+		s.h.state = StateOK
 		s.up.Store(true)
 		s.log.Info("sharing limits and redeliveries through Redis", "redis", opts.Addr, "db", opts.DB, "prefix", prefix)
+		s.probe() // reads the reset marker, and finds a Redis that refuses writes
 	}
+	s.wg.Go(s.watch)
 	s.wg.Go(s.writeAcked)
 	return s, nil
 }
@@ -175,23 +187,6 @@ func refused(err error) bool {
 	return false
 }
 
-// redisWords is an error from Redis fit for a log: go-redis's errors carry
-// no URL, only the address and Redis's own words; this keeps them short.
-func redisWords(err error) string {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "timed out"
-	}
-	msg := err.Error()
-	if len(msg) > 200 {
-		msg = msg[:200]
-	}
-	return msg
-}
-
-// Up reports whether Redis answered the last call.
-func (s *Store) Up() bool { return s.up.Load() }
-
 // Close writes what is waiting to be written, for a bounded time, and
 // closes the connection.
 func (s *Store) Close() error {
@@ -200,73 +195,42 @@ func (s *Store) Close() error {
 	return s.rdb.Close()
 }
 
-// failed notes that a call failed. The first failure after Redis was up is
-// logged, and a pinger watches for Redis to come back; until then the
-// store's users answer from their own memory.
-func (s *Store) failed(what string, err error) {
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	if s.up.CompareAndSwap(true, false) {
-		s.log.Warn("Redis cannot be reached: each replica counts its own limits and redeliveries until it can",
-			"during", what, "error", redisWords(err))
-		s.startPinging()
-	}
-}
-
-func (s *Store) startPinging() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pinging {
-		return
-	}
-	s.pinging = true
-	s.wg.Go(func() {
-		t := time.NewTicker(pingEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-			err := s.rdb.Ping(ctx).Err()
-			cancel()
-			if err != nil {
-				s.log.Debug("Redis is still unreachable", "error", redisWords(err))
-				continue
-			}
-			s.mu.Lock()
-			s.pinging = false
-			s.mu.Unlock()
-			s.up.Store(true)
-			s.log.Info("Redis is back: limits and redeliveries are shared again")
-			return
-		}
-	})
-}
-
-// eval runs a script in a pipeline, one call per args, loading the script
-// if Redis has forgotten it.
-func (s *Store) eval(ctx context.Context, sc *redis.Script, calls [][]string, args [][]any) ([]*redis.Cmd, error) {
+// eval runs a script in a pipeline, one call per args, within one call
+// bound, and tells the state machine how it went (as what). Like go-redis's
+// Script.Run, it sends EVALSHA and, for the calls Redis answers NOSCRIPT
+// (it lost its scripts: a restart, SCRIPT FLUSH), EVAL with the script,
+// which Redis then keeps; only those calls are sent again, so a call that
+// ran is never run twice.
+func (s *Store) eval(ctx context.Context, what string, sc *redis.Script, keys [][]string, args [][]any) ([]*redis.Cmd, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(calls))
-		for i := range calls {
-			cmds[i] = sc.EvalSha(ctx, pipe, calls[i], args[i]...)
-		}
-		_, err := pipe.Exec(ctx)
-		if err != nil && attempt == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			if err := sc.Load(ctx, s.rdb).Err(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		return cmds, err
+	start := time.Now()
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(keys))
+	for i := range keys {
+		cmds[i] = sc.EvalSha(ctx, pipe, keys[i], args[i]...)
 	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		pipe = s.rdb.Pipeline()
+		for i, c := range cmds {
+			if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+				cmds[i] = sc.Eval(ctx, pipe, keys[i], args[i]...)
+			}
+		}
+		_, _ = pipe.Exec(ctx)
+		err = nil
+		for _, c := range cmds {
+			if err = c.Err(); err != nil && err != redis.Nil {
+				break
+			}
+		}
+		if err == redis.Nil {
+			err = nil
+		}
+	}
+	s.observe(what, time.Since(start), err)
+	return cmds, err
 }
 
 // micros is d in whole microseconds, the unit of the scripts.

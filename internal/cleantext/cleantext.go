@@ -3,7 +3,6 @@
 package cleantext
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 )
@@ -64,11 +63,3 @@ func isInvisible(r rune) bool {
 	}
 	return false
 }
-
-// links finds what Slack or a reader could take for a link: URLs of any
-// scheme, and bare domains with or without a port and path (Slack links
-// www.example.com and example.com/login by itself).
-var links = regexp.MustCompile(`(?i)\S*://\S*|\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::[0-9]+)?(?:/\S*)?`)
-
-// ReplaceLinks replaces every URL and bare domain in s with word.
-func ReplaceLinks(s, word string) string { return links.ReplaceAllLiteralString(s, word) }
