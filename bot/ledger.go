@@ -24,7 +24,7 @@ type Ledger interface {
 	// replica. (An envelope whose turn was taken is acked with a progress
 	// note, which is not recorded: see Settlement.Fetching.) It must not
 	// block.
-	Acked(envelopeID string, payload any)
+	Acked(envelopeID string, payload json.RawMessage)
 	// GiveBack returns a turn taken from user.
 	GiveBack(ctx context.Context, user string)
 }
@@ -73,6 +73,6 @@ func (p *personalLimits) settle(c Claim, now time.Time) Settlement {
 	return Settlement{Wait: p.take(c.User, now)}
 }
 
-func (p *personalLimits) Acked(string, any) {}
+func (p *personalLimits) Acked(string, json.RawMessage) {}
 
 func (p *personalLimits) GiveBack(_ context.Context, user string) { p.giveBack(user) }

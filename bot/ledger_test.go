@@ -44,7 +44,7 @@ func (o *otherReplica) Settle(ctx context.Context, claims []bot.Claim) []bot.Set
 	return out
 }
 
-func (o *otherReplica) Acked(envelopeID string, payload any) {
+func (o *otherReplica) Acked(envelopeID string, payload json.RawMessage) {
 	data, _ := json.Marshal(payload)
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/internal/batch"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -116,9 +117,9 @@ func interval(r rate.Limit) int64 {
 // in the order they were asked for. While Redis cannot be reached it uses
 // fallback.
 func (s *Store) Limiter(r rate.Limit, burst int, fallback yibeidiao.Limiter) yibeidiao.Limiter {
-	l := &limiter{s: s, key: s.prefix + "vendor", interval: interval(r), burst: burst, fallback: fallback,
-		asks: make(chan reservation, 64)}
-	s.wg.Go(l.run)
+	l := &limiter{s: s, key: s.prefix + "vendor", interval: interval(r), burst: burst, fallback: fallback}
+	l.asks = batch.New(maxReservations, l.reserve)
+	s.wg.Go(func() { l.asks.Run(s.life) })
 	return l
 }
 
@@ -128,7 +129,9 @@ type limiter struct {
 	interval int64
 	burst    int
 	fallback yibeidiao.Limiter
-	asks     chan reservation
+	// asks carries reservations to Redis, as many as have queued up (at
+	// most maxReservations) in one pipeline.
+	asks *batch.Queue[reservation]
 }
 
 // maxReservations bounds a pipeline of reservations, so that a settlement
@@ -154,11 +157,7 @@ func (l *limiter) Reserve(ctx context.Context, maxWait time.Duration) (time.Dura
 		return l.fallback.Reserve(ctx, maxWait)
 	}
 	r := reservation{maxWait: max(0, maxWait), reply: make(chan reserved, 1)}
-	select {
-	case l.asks <- r:
-	case <-l.s.stop:
-		return l.fallback.Reserve(ctx, maxWait)
-	}
+	l.asks.Push(r)
 	select {
 	case got := <-r.reply: // the batcher answers every reservation it takes within callTimeout
 		if got.err != nil {
@@ -167,30 +166,6 @@ func (l *limiter) Reserve(ctx context.Context, maxWait time.Duration) (time.Dura
 		return got.wait, nil, got.ok
 	case <-l.s.stop:
 		return l.fallback.Reserve(ctx, maxWait)
-	}
-}
-
-// run sends reservations to Redis, as many as have queued up in one
-// pipeline, until the store is closed.
-func (l *limiter) run() {
-	batch := make([]reservation, 0, 64)
-	for {
-		select {
-		case r := <-l.asks:
-			batch = append(batch[:0], r)
-		case <-l.s.stop:
-			return
-		}
-	more:
-		for len(batch) < maxReservations {
-			select {
-			case r := <-l.asks:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		l.reserve(batch)
 	}
 }
 
@@ -278,17 +253,11 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlemen
 }
 
 // Acked queues the payload to be written beside the claim; it never blocks.
-// When the queue is full the payload is dropped: a redelivery on another
-// replica is then acked without it.
-func (l *ledger) Acked(envelopeID string, payload any) {
+func (l *ledger) Acked(envelopeID string, payload json.RawMessage) {
 	if payload == nil || !l.s.Up() {
 		return
 	}
-	select {
-	case l.s.acked <- ackedPayload{key: l.envelopeKey(envelopeID), payload: payload}:
-	default:
-		l.s.log.Debug("too many first acks waiting to be written to Redis; one is not shared", "envelope_id", envelopeID)
-	}
+	l.s.acked.Push(ackedPayload{key: l.envelopeKey(envelopeID), payload: payload})
 }
 
 // GiveBack returns a person's turn in Redis, or in the fallback while
@@ -304,35 +273,13 @@ func (l *ledger) GiveBack(ctx context.Context, user string) {
 
 type ackedPayload struct {
 	key     string
-	payload any
+	payload json.RawMessage
 }
 
-// writeAcked writes first-ack payloads beside their claims, pipelining
-// whatever has queued up, until the store is closed.
-func (s *Store) writeAcked() {
-	var batch []ackedPayload
-	for {
-		select {
-		case a := <-s.acked:
-			batch = append(batch[:0], a)
-		case <-s.stop:
-			s.drainAcked(batch[:0])
-			return
-		}
-		s.drainAcked(batch)
-	}
-}
-
-func (s *Store) drainAcked(batch []ackedPayload) {
-	for more := true; more; {
-		select {
-		case a := <-s.acked:
-			batch = append(batch, a)
-		default:
-			more = false
-		}
-	}
-	if len(batch) == 0 || !s.Up() {
+// writeAcked writes first-ack payloads beside their claims, as many as have
+// queued up in one pipeline.
+func (s *Store) writeAcked(batch []ackedPayload) {
+	if !s.Up() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -340,11 +287,7 @@ func (s *Store) drainAcked(batch []ackedPayload) {
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	for _, a := range batch {
-		data, err := json.Marshal(a.payload)
-		if err != nil {
-			continue
-		}
-		pipe.SetArgs(ctx, a.key, data, redis.SetArgs{Mode: "XX", KeepTTL: true})
+		pipe.SetArgs(ctx, a.key, []byte(a.payload), redis.SetArgs{Mode: "XX", KeepTTL: true})
 	}
 	_, err := pipe.Exec(ctx)
 	s.observe("sharing first acks", time.Since(start), err)

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hr-tools/tempreport/internal/batch"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -37,10 +38,9 @@ import (
 // settlement waits for at most callTimeout before the replica answers from
 // its own memory.
 const (
-	callTimeout  = 250 * time.Millisecond
-	openTimeout  = 3 * time.Second
-	envelopeTTL  = 10 * time.Minute // how long a served envelope is remembered
-	pendingAcked = 4096             // first-ack payloads waiting to be written
+	callTimeout = 250 * time.Millisecond
+	openTimeout = 3 * time.Second
+	envelopeTTL = 10 * time.Minute // how long a served envelope is remembered
 )
 
 func init() {
@@ -70,8 +70,10 @@ type Store struct {
 	mu       sync.Mutex
 	h        health
 	probeNow chan struct{}
-	acked    chan ackedPayload
+	acked    *batch.Queue[ackedPayload]
 	stop     chan struct{}
+	life     context.Context // done when the store is closed: the batches hand over what is left
+	end      context.CancelFunc
 	wg       sync.WaitGroup
 }
 
@@ -97,9 +99,10 @@ func openWith(ctx context.Context, url, prefix string, log *slog.Logger, th thre
 		log:      log,
 		th:       th,
 		probeNow: make(chan struct{}, 1),
-		acked:    make(chan ackedPayload, pendingAcked),
 		stop:     make(chan struct{}),
 	}
+	s.life, s.end = context.WithCancel(context.Background())
+	s.acked = batch.New(0, s.writeAcked)
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
@@ -117,7 +120,7 @@ func openWith(ctx context.Context, url, prefix string, log *slog.Logger, th thre
 		s.probe() // reads the reset marker, and finds a Redis that refuses writes
 	}
 	s.wg.Go(s.watch)
-	s.wg.Go(s.writeAcked)
+	s.wg.Go(func() { s.acked.Run(s.life) })
 	return s, nil
 }
 
@@ -191,6 +194,7 @@ func refused(err error) bool {
 // closes the connection.
 func (s *Store) Close() error {
 	close(s.stop)
+	s.end()
 	s.wg.Wait()
 	return s.rdb.Close()
 }
