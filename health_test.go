@@ -7,12 +7,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/hr-tools/tempreport/bot/slacktest"
 	"github.com/hr-tools/tempreport/internal/testkit"
 )
 
@@ -188,6 +192,48 @@ func TestHostKey(t *testing.T) {
 	} {
 		if got := hostKey(tt.addr); got != tt.want {
 			t.Errorf("hostKey(%v) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// TestDeployKitMetricsAreServed: every series the alert rules and the
+// dashboard in deploy/ use (deploy/testdata/metrics-used.txt, kept in step
+// with them by the deploy module's own tests) is on a real scrape of the
+// running program, with REDIS_URL set and one command served.
+func TestDeployKitMetricsAreServed(t *testing.T) {
+	t.Parallel()
+	used, err := os.ReadFile("deploy/testdata/metrics-used.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakeSlack, _, e := fakesFor(t)
+	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
+	e["REDIS_URL"] = "redis://" + miniredis.RunT(t).Addr() + "/0"
+	p := startProgram(t, e, fakeSlack)
+	defer p.stop()
+	if n := answers(t, p.wait, fakeSlack, []slacktest.Command{{UserID: "U0ALLOWED", Text: readyRecord}}); n != 1 {
+		t.Fatalf("the command got %d links, want 1", n)
+	}
+	resp, err := http.Get("http://" + e["HEALTH_ADDR"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	served := map[string]bool{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
+			name, _, _ := strings.Cut(line, " ")
+			name, _, _ = strings.Cut(name, "{")
+			served[name] = true
+		}
+	}
+	if len(served) < 20 {
+		t.Fatalf("the scrape has %d series names: %v", len(served), sc.Err())
+	}
+	for name := range strings.FieldsSeq(string(used)) {
+		if !served[name] {
+			t.Errorf("deploy/'s rules or dashboard use %s, which the bot does not serve", name)
 		}
 	}
 }
