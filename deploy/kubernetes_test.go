@@ -65,6 +65,32 @@ func decodeStrict(doc []byte, v any) error {
 	return yaml.UnmarshalStrict(doc, v)
 }
 
+// decodeObject decodes doc strictly into the API type its apiVersion and
+// kind name; obj is nil for a kind the kit does not use.
+func decodeObject(meta metav1.TypeMeta, doc []byte) (obj any, name string, err error) {
+	var o interface{ GetName() string }
+	switch meta.APIVersion + " " + meta.Kind {
+	case "apps/v1 Deployment":
+		o = &appsv1.Deployment{}
+	case "v1 Service":
+		o = &corev1.Service{}
+	case "v1 Namespace":
+		o = &corev1.Namespace{}
+	case "v1 Secret":
+		o = &corev1.Secret{}
+	case "policy/v1 PodDisruptionBudget":
+		o = &policyv1.PodDisruptionBudget{}
+	case "networking.k8s.io/v1 NetworkPolicy":
+		o = &networkingv1.NetworkPolicy{}
+	default:
+		return nil, "", fmt.Errorf("%s %s is not a kind this test knows: add it", meta.APIVersion, meta.Kind)
+	}
+	if err := decodeStrict(doc, o); err != nil {
+		return o, o.GetName(), err
+	}
+	return o, o.GetName(), nil
+}
+
 // documents splits a YAML stream at its --- lines.
 func documents(data []byte) [][]byte {
 	var docs [][]byte
@@ -133,32 +159,23 @@ func loadKit(t *testing.T) *kit {
 				t.Errorf("%s: %v", where, err)
 				continue
 			}
-			var name string
-			var err error
-			switch meta.APIVersion + " " + meta.Kind {
-			case "apps/v1 Deployment":
-				var o appsv1.Deployment
-				err, name = decodeStrict(doc, &o), o.Name
-				k.deployments[name] = &o
-			case "v1 Service":
-				var o corev1.Service
-				err, name = decodeStrict(doc, &o), o.Name
-				k.services[name] = &o
-			case "v1 Namespace":
-				var o corev1.Namespace
-				err, name = decodeStrict(doc, &o), o.Name
-				k.namespaces[name] = &o
-			case "policy/v1 PodDisruptionBudget":
-				var o policyv1.PodDisruptionBudget
-				err, name = decodeStrict(doc, &o), o.Name
-				k.pdbs[name] = &o
-			case "networking.k8s.io/v1 NetworkPolicy":
-				var o networkingv1.NetworkPolicy
-				err, name = decodeStrict(doc, &o), o.Name
-				k.policies[name] = &o
-			default:
-				t.Errorf("%s: %s %s is not a kind this test knows: add it", where, meta.APIVersion, meta.Kind)
+			obj, name, err := decodeObject(meta, doc)
+			switch o := obj.(type) {
+			case nil:
+				t.Errorf("%s: %v", where, err)
 				continue
+			case *appsv1.Deployment:
+				k.deployments[name] = o
+			case *corev1.Service:
+				k.services[name] = o
+			case *corev1.Namespace:
+				k.namespaces[name] = o
+			case *policyv1.PodDisruptionBudget:
+				k.pdbs[name] = o
+			case *networkingv1.NetworkPolicy:
+				k.policies[name] = o
+			default:
+				t.Errorf("%s: a %T does not belong in the manifests", where, o)
 			}
 			if err != nil {
 				t.Errorf("%s: %v", where, err)
