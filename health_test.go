@@ -177,6 +177,10 @@ func TestProbesAnswerWhileTheOpsPortIsHeld(t *testing.T) {
 	if strings.Contains(c.logs.String(), `"level":"ERROR"`) {
 		t.Errorf("the bot logged an error:\n%s", c.logs.String())
 	}
+	// The operator is told, once a minute at most, not once a connection.
+	if n := strings.Count(c.logs.String(), "idle connections closed to make room"); n != 1 {
+		t.Errorf("the bot logged the closed connections %d times in a few seconds, want once", n)
+	}
 }
 
 func TestHostKey(t *testing.T) {
