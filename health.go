@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hr-tools/tempreport/bot"
@@ -77,8 +76,7 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 // maxOpsConnsPerHost from one address, and a new connection that would pass
 // a cap makes room: the connection closed is, among those not being
 // answered, one of the new one's own address (its own cap) or of the
-// address holding the most (the overall cap), silent before half-sent,
-// longest waiting first. A probe's connection is the newest and sends its
+// address holding the most (the overall cap), the longest waiting first. A probe's connection is the newest and sends its
 // request at once, so holding connections pushes out only the holder's own.
 //
 // Measured against the real process (TestProbesAnswerWhileTheOpsPortIsHeld,
@@ -165,19 +163,7 @@ type opsConn struct {
 	host  string
 	busy  bool      // a request is being answered
 	since time.Time // accepted, or its last answer ended
-	// started: bytes of a request have been read since then. A probe sends
-	// its request at once, so this tells it from a silent connection even
-	// before its request is answered.
-	started atomic.Bool
-	once    sync.Once
-}
-
-func (c *opsConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.started.Store(true)
-	}
-	return n, err
+	once  sync.Once
 }
 
 func (c *opsConn) Close() error {
@@ -250,23 +236,18 @@ func (l *opsListener) admit(c *opsConn) bool {
 }
 
 // idlest removes and returns the connection to close: the one with the
-// least penalty (negative: not this one), then one that has sent nothing of a request before one
-// that has sent part of it, then the one that has waited longest. A
-// connection whose request is being answered is never chosen; nil if every
-// one is. l.mu is held.
+// least penalty (negative: not this one), then the one that has waited
+// longest. A connection whose request is being answered is never chosen;
+// nil if every one is. l.mu is held.
 func (l *opsListener) idlest(penalty func(*opsConn) int) *opsConn {
-	best, bestKey := -1, [2]int{}
+	best, bestPenalty := -1, 0
 	for i, c := range l.conns {
-		key := [2]int{penalty(c), 0}
-		if c.busy || key[0] < 0 {
+		p := penalty(c)
+		if c.busy || p < 0 {
 			continue
 		}
-		if c.started.Load() {
-			key[1] = 1
-		}
-		if best < 0 || key[0] < bestKey[0] || key[0] == bestKey[0] && (key[1] < bestKey[1] ||
-			key[1] == bestKey[1] && c.since.Before(l.conns[best].since)) {
-			best, bestKey = i, key
+		if best < 0 || p < bestPenalty || p == bestPenalty && c.since.Before(l.conns[best].since) {
+			best, bestPenalty = i, p
 		}
 	}
 	if best < 0 {
@@ -310,9 +291,6 @@ func (l *opsListener) setBusy(c *opsConn, busy bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.busy, c.since = busy, time.Now()
-	if !busy {
-		c.started.Store(false)
-	}
 }
 
 // hostKey is the address a connection's cap counts by: the IPv4 address,
