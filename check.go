@@ -51,7 +51,12 @@ type step struct {
 func (c *checker) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	fmt.Fprintln(c.out, "✓ configuration: every variable is set and well-formed")
+	configBad := appTokenShape(c.cfg.bot.AppToken)
+	if err := configBad; err != nil {
+		fmt.Fprintf(c.out, "✗ configuration\n    %v\n", err)
+	} else {
+		fmt.Fprintln(c.out, "✓ configuration: every variable is set and well-formed")
+	}
 	steps := c.steps()
 	c.reported = make([]bool, len(steps))
 	done := make([]chan struct{}, len(steps))
@@ -75,8 +80,15 @@ func (c *checker) run(ctx context.Context) error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	also := ""
+	if configBad != nil {
+		also = ", and the configuration has a problem"
+	}
 	if c.failed > 0 {
-		return fmt.Errorf("%d of %s failed; fix them and run -check again", c.failed, count(len(steps)-optionalSteps(steps), "required check"))
+		return fmt.Errorf("%d of %s failed%s; fix them and run -check again", c.failed, count(len(steps)-optionalSteps(steps), "required check"), also)
+	}
+	if configBad != nil {
+		return errors.New("the configuration has a problem; fix it and run -check again")
 	}
 	fmt.Fprintf(c.out, "All %s passed. %s, %s. Start the bot with `go run .` or `docker run --env-file .env …`.\n",
 		count(len(steps)-optionalSteps(steps), "required check"), count(len(c.cfg.bot.AllowedUsers), "allowed user"), count(len(c.cfg.bot.AllowedGroups), "allowed group"))
@@ -84,6 +96,10 @@ func (c *checker) run(ctx context.Context) error {
 }
 
 func (c *checker) steps() []step {
+	// The https step says what it learnt only once the http step has
+	// ended: if the vendor's host cannot be reached over http either, it
+	// learnt nothing about https.
+	vendorHTTP := make(chan error, 1)
 	api := slack.New(c.cfg.bot.BotToken,
 		slack.OptionAppLevelToken(c.cfg.bot.AppToken),
 		slack.OptionAPIURL(c.cfg.bot.APIURL),
@@ -107,6 +123,7 @@ func (c *checker) steps() []step {
 		}},
 		{name: "vendor credentials (signed GET /balance at " + redactURL(c.cfg.vendor.baseURL) + ")", run: func(ctx context.Context) (string, error) {
 			msg, err := c.balance(ctx, c.cfg.vendor.baseURL)
+			vendorHTTP <- err
 			if err != nil {
 				return "", problem(err)
 			}
@@ -117,6 +134,14 @@ func (c *checker) steps() []step {
 		steps = append(steps, step{name: "vendor over https (the same call at " + redactURL(https) + ")", optional: true, run: func(ctx context.Context) (string, error) {
 			if _, err := c.balance(ctx, https); err != nil {
 				if why := unreachable(err); why != "" {
+					select {
+					case httpErr := <-vendorHTTP:
+						if unreachable(httpErr) != "" {
+							return "", fmt.Errorf("could not connect to the vendor over https (%s), nor over http: nothing was learnt about https; fix the http address first", why)
+						}
+					case <-ctx.Done():
+						return "", fmt.Errorf("could not connect to the vendor over https (%s), and http had not answered yet: nothing was learnt about https", why)
+					}
 					return "", fmt.Errorf("could not connect to the vendor over https (%s), so keep the http address", why)
 				}
 				return "", fmt.Errorf("the vendor's host does not serve this call over https, so keep the http address (%w)", err)
@@ -188,6 +213,21 @@ func (c *checker) print(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintf(c.out, format, args...)
+}
+
+// appTokenShape checks that token looks like an app-level token:
+// xapp-<n>-<app ID>-…, the app ID being A and capitals or digits. The
+// configuration only checks the xapp- prefix; this catches a placeholder
+// or a truncated paste before Slack is asked. The token is never quoted.
+func appTokenShape(token string) error {
+	parts := strings.SplitN(token, "-", 4)
+	ok := len(parts) == 4 && parts[0] == "xapp" && parts[1] != "" && parts[3] != "" &&
+		strings.Trim(parts[1], "0123456789") == "" &&
+		len(parts[2]) > 1 && parts[2][0] == 'A' && strings.Trim(parts[2], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+	if !ok {
+		return errors.New("SLACK_APP_TOKEN does not have the shape of an app-level token, xapp-<n>-<app ID>-…: copy it again from the app's settings, Basic Information > App-Level Tokens")
+	}
+	return nil
 }
 
 // httpsVariant is base over https, if base is plain http.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
@@ -36,7 +37,16 @@ func runDemo(ctx context.Context, language string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, slog.LevelWarn, "text", cfg.secrets()...)
+	// The transcript on stdout is what a person sees in Slack. The bot's own
+	// log would interleave with it on a terminal, so there it goes to a file.
+	logOut, logNote := io.Writer(stderr), ""
+	if isTerminal(stderr) {
+		if f, err := os.CreateTemp("", "tempreport-demo-*.log"); err == nil {
+			defer f.Close()
+			logOut, logNote = f, "The bot's own log, as an operator would read it, goes to "+f.Name()+".\n"
+		}
+	}
+	log := newLogger(logOut, slog.LevelInfo, "text", cfg.secrets()...)
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- serve(botCtx, cfg, log) }()
@@ -58,7 +68,7 @@ You are %s, on the bot's allowlist. Type what you would type in Slack:
                                           the message shortcut on a message in a channel
   click        press the first button of the bot's last message (click 2: the second)
   quit
-`, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady)
+%s`, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady, logNote)
 
 	d := &demo{slack: fakes.Slack, out: stdout}
 	interactive := isTerminal(stdin)
@@ -131,7 +141,10 @@ func (d *demo) do(ctx context.Context, line string) error {
 	default:
 		command, text, _ := strings.Cut(line, " ")
 		if !strings.HasPrefix(command, "/") {
-			command, text = bot.DefaultCommand, line
+			if !commandShorthand(line) {
+				return unknownLine(word)
+			}
+			command, text = bot.DefaultCommand, line // a record number or help, typed without the command
 		}
 		env, err = d.slack.SendCommand(ctx, slacktest.Command{UserID: demoUser, Command: command, Text: text})
 	}
@@ -153,6 +166,58 @@ func (d *demo) do(ctx context.Context, line string) error {
 	return nil
 }
 
+// demoWords are the lines the demo knows besides a slash command.
+var demoWords = []string{"click", "shortcut", "quit", "exit", "help"}
+
+// commandShorthand says whether line, typed without /tempreport, is what
+// one would type after it: help, or what looks like record numbers.
+func commandShorthand(line string) bool {
+	if line == "help" || line == "帮助" {
+		return true
+	}
+	for _, r := range line {
+		if !unicode.IsDigit(r) && !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// unknownLine says that the demo does not know word, suggesting the word
+// it may have meant; the line is not sent to the bot.
+func unknownLine(word string) error {
+	guess := ""
+	for _, w := range demoWords {
+		if editDistance(word, w) <= 2 {
+			guess = "did you mean " + w + "? "
+			break
+		}
+	}
+	return fmt.Errorf("%q is not something the demo knows, so nothing was sent; %stype /tempreport <record number>, click, shortcut <message text> or quit", word, guess)
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := range ra {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i + 1
+		for j := range rb {
+			cost := 1
+			if ra[i] == rb[j] {
+				cost = 0
+			}
+			cur[j+1] = min(prev[j+1]+1, cur[j]+1, prev[j]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
+}
+
 func (d *demo) show(m slacktest.Message) {
 	header := "bot, only you can see this:"
 	if m.ReplaceOriginal {
@@ -165,8 +230,9 @@ func (d *demo) show(m slacktest.Message) {
 	d.buttons = m.Buttons()
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// isTerminal says whether stream (stdin, stdout, stderr) is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	if !ok {
 		return false
 	}

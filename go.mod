@@ -9,7 +9,6 @@ require (
 	github.com/joho/godotenv v1.5.1
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/slack-go/slack v0.35.0
-	golang.org/x/net v0.63.0
 	golang.org/x/time v0.16.0
 )
 

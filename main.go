@@ -28,10 +28,17 @@ func main() {
 	// godotenv never overrides a variable that is already set.
 	_ = godotenv.Load()
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2) // the flag package has said what was wrong, with the usage
+		}
 		fmt.Fprintln(newScrubber(os.Stderr), "tempreport:", err) // a configuration error may quote a value
 		os.Exit(1)
 	}
 }
+
+// errUsage wraps a flag the flag package refused; it has printed the error
+// and the usage already.
+var errUsage = errors.New("usage")
 
 // run is the whole program, callable from tests: it parses flags, reads the
 // configuration and serves until SIGINT or SIGTERM.
@@ -55,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return err
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if flags.NArg() > 0 {
 		flags.Usage()

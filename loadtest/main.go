@@ -183,7 +183,7 @@ func interleave(o options, subjects []subject, column string, out io.Writer) (re
 			results[s.name] = append(results[s.name], f)
 			fmt.Fprintf(out, "%-11s %-4d %28s %28s %10s %12s %9s\n", s.name, r+1,
 				triple(f.acks), triple(f.answers), fmt.Sprintf("%d/%d", f.answeredOnce, o.n),
-				fmt.Sprintf("%d (≤%d)", f.busiestSecond, limitAllows(o)), fmt.Sprintf("%.1f MB", float64(f.peakRSS)/1024))
+				fmt.Sprintf("%d (≤%d%s)", f.busiestSecond, limitAllows(o), map[bool]string{true: " each: unshared, as expected"}[s.replicas > 1 && s.redis == nil]), fmt.Sprintf("%.1f MB", float64(f.peakRSS)/1024))
 			if f.correctnessErr != nil {
 				failures = append(failures, fmt.Errorf("%s run %d: %w", s.name, r+1, f.correctnessErr))
 			}

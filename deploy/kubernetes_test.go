@@ -1,0 +1,516 @@
+package deploy
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+)
+
+// kustomization is the part of kustomize's Kustomization that the kit
+// uses; decoding strictly into it catches a misspelt field.
+type kustomization struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Labels     []struct {
+		Pairs            map[string]string `json:"pairs"`
+		IncludeSelectors bool              `json:"includeSelectors,omitempty"`
+	} `json:"labels,omitempty"`
+	Resources       []string `json:"resources,omitempty"`
+	Components      []string `json:"components,omitempty"`
+	SecretGenerator []struct {
+		Name string   `json:"name"`
+		Envs []string `json:"envs"`
+	} `json:"secretGenerator,omitempty"`
+	Images []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName,omitempty"`
+		NewTag  string `json:"newTag,omitempty"`
+		Digest  string `json:"digest,omitempty"`
+	} `json:"images,omitempty"`
+}
+
+// kit is every object the manifests declare, decoded strictly.
+type kit struct {
+	deployments map[string]*appsv1.Deployment
+	services    map[string]*corev1.Service
+	namespaces  map[string]*corev1.Namespace
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	policies    map[string]*networkingv1.NetworkPolicy
+	// root is kubernetes/kustomization.yaml; components are the optional
+	// ones, by directory.
+	root       kustomization
+	components map[string]kustomization
+}
+
+// decodeStrict decodes YAML into v; a field v's type does not have, or a
+// field given twice, is an error.
+func decodeStrict(doc []byte, v any) error {
+	return yaml.UnmarshalStrict(doc, v)
+}
+
+// decodeObject decodes doc strictly into the API type its apiVersion and
+// kind name; obj is nil for a kind the kit does not use.
+func decodeObject(meta metav1.TypeMeta, doc []byte) (obj any, name string, err error) {
+	var o interface{ GetName() string }
+	switch meta.APIVersion + " " + meta.Kind {
+	case "apps/v1 Deployment":
+		o = &appsv1.Deployment{}
+	case "v1 Service":
+		o = &corev1.Service{}
+	case "v1 Namespace":
+		o = &corev1.Namespace{}
+	case "v1 Secret":
+		o = &corev1.Secret{}
+	case "policy/v1 PodDisruptionBudget":
+		o = &policyv1.PodDisruptionBudget{}
+	case "networking.k8s.io/v1 NetworkPolicy":
+		o = &networkingv1.NetworkPolicy{}
+	default:
+		return nil, "", fmt.Errorf("%s %s is not a kind this test knows: add it", meta.APIVersion, meta.Kind)
+	}
+	if err := decodeStrict(doc, o); err != nil {
+		return o, o.GetName(), err
+	}
+	return o, o.GetName(), nil
+}
+
+// documents splits a YAML stream at its --- lines.
+func documents(data []byte) [][]byte {
+	var docs [][]byte
+	for doc := range bytes.SplitSeq(data, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(stripComments(doc))) > 0 {
+			docs = append(docs, doc)
+		}
+	}
+	return docs
+}
+
+func stripComments(doc []byte) []byte {
+	return regexp.MustCompile(`(?m)^\s*#.*$`).ReplaceAll(doc, nil)
+}
+
+func loadKit(t *testing.T) *kit {
+	t.Helper()
+	k := &kit{
+		deployments: map[string]*appsv1.Deployment{}, services: map[string]*corev1.Service{},
+		namespaces: map[string]*corev1.Namespace{}, pdbs: map[string]*policyv1.PodDisruptionBudget{},
+		policies: map[string]*networkingv1.NetworkPolicy{}, components: map[string]kustomization{},
+	}
+	listed := map[string]bool{} // files some kustomization names
+	var files []string
+	err := filepath.WalkDir("kubernetes", func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".yaml") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(path) == "kustomization.yaml" {
+			var kz kustomization
+			if err := decodeStrict(data, &kz); err != nil {
+				t.Errorf("%s: %v", path, err)
+				continue
+			}
+			dir := filepath.Dir(path)
+			for _, r := range kz.Resources {
+				listed[filepath.Join(dir, r)] = true
+				if _, err := os.Stat(filepath.Join(dir, r)); err != nil {
+					t.Errorf("%s lists %s: %v", path, r, err)
+				}
+			}
+			switch {
+			case dir == "kubernetes" && kz.Kind == "Kustomization" && kz.APIVersion == "kustomize.config.k8s.io/v1beta1":
+				k.root = kz
+			case kz.Kind == "Component" && kz.APIVersion == "kustomize.config.k8s.io/v1alpha1":
+				k.components[filepath.Base(dir)] = kz
+			default:
+				t.Errorf("%s: %s %s, want the root Kustomization or a Component", path, kz.APIVersion, kz.Kind)
+			}
+			continue
+		}
+		for i, doc := range documents(data) {
+			where := fmt.Sprintf("%s, document %d", path, i+1)
+			var meta metav1.TypeMeta
+			if err := yaml.Unmarshal(doc, &meta); err != nil {
+				t.Errorf("%s: %v", where, err)
+				continue
+			}
+			obj, name, err := decodeObject(meta, doc)
+			switch o := obj.(type) {
+			case nil:
+				t.Errorf("%s: %v", where, err)
+				continue
+			case *appsv1.Deployment:
+				k.deployments[name] = o
+			case *corev1.Service:
+				k.services[name] = o
+			case *corev1.Namespace:
+				k.namespaces[name] = o
+			case *policyv1.PodDisruptionBudget:
+				k.pdbs[name] = o
+			case *networkingv1.NetworkPolicy:
+				k.policies[name] = o
+			default:
+				t.Errorf("%s: a %T does not belong in the manifests", where, o)
+			}
+			if err != nil {
+				t.Errorf("%s: %v", where, err)
+			}
+			if name == "" {
+				t.Errorf("%s: no metadata.name", where)
+			}
+		}
+	}
+	for _, path := range files {
+		if filepath.Base(path) != "kustomization.yaml" && !listed[path] {
+			t.Errorf("no kustomization.yaml lists %s", path)
+		}
+	}
+	if k.root.Kind == "" {
+		t.Fatal("kubernetes/kustomization.yaml is missing")
+	}
+	return k
+}
+
+// TestManifestsDecodeStrictly: every manifest is a known Kubernetes object
+// whose every field exists in the API types; every file is listed by a
+// kustomization, and every component is in kubernetes/.
+func TestManifestsDecodeStrictly(t *testing.T) {
+	k := loadKit(t)
+	if len(k.deployments) == 0 || len(k.pdbs) == 0 || len(k.policies) == 0 {
+		t.Errorf("the kit declares %d Deployments, %d PodDisruptionBudgets and %d NetworkPolicies; want each", len(k.deployments), len(k.pdbs), len(k.policies))
+	}
+	for name := range k.components {
+		if _, err := os.Stat(filepath.Join("kubernetes", name, "kustomization.yaml")); err != nil {
+			t.Error(err)
+		}
+	}
+	// The strict decoder must refuse a misspelt field, or this test proves nothing.
+	bad := []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replica: 2\n")
+	if err := decodeStrict(bad, &appsv1.Deployment{}); err == nil || !strings.Contains(err.Error(), "replica") {
+		t.Errorf("a Deployment with spec.replica decoded: %v", err)
+	}
+}
+
+// bot is the tempreport Deployment and its one container.
+func bot(t *testing.T, k *kit) (*appsv1.Deployment, *corev1.Container) {
+	t.Helper()
+	d := k.deployments["tempreport"]
+	if d == nil {
+		t.Fatal("no Deployment named tempreport")
+	}
+	if len(d.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("the tempreport pod has %d containers, want 1", len(d.Spec.Template.Spec.Containers))
+	}
+	return d, &d.Spec.Template.Spec.Containers[0]
+}
+
+func env(c *corev1.Container, name string) *corev1.EnvVar {
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			return &c.Env[i]
+		}
+	}
+	return nil
+}
+
+// TestBotDeployment: the promises of the issue and the README, read off the
+// decoded Deployment.
+func TestBotDeployment(t *testing.T) {
+	k := loadKit(t)
+	d, c := bot(t, k)
+	pod := d.Spec.Template.Spec
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
+	}
+	if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+		t.Errorf("the Deployment's selector does not select its own pods: %v", err)
+	}
+
+	// Two replicas share limits only through Redis: REDIS_URL is required.
+	if e := env(c, "REDIS_URL"); e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil ||
+		(e.ValueFrom.SecretKeyRef.Optional != nil && *e.ValueFrom.SecretKeyRef.Optional) {
+		t.Errorf("REDIS_URL = %+v, want a required key of the Secret", e)
+	} else if !k.generatesSecret(e.ValueFrom.SecretKeyRef.Name) {
+		t.Errorf("REDIS_URL comes from Secret %q, which the kustomization does not generate", e.ValueFrom.SecretKeyRef.Name)
+	}
+	for _, from := range c.EnvFrom {
+		if from.SecretRef == nil || !k.generatesSecret(from.SecretRef.Name) {
+			t.Errorf("envFrom %+v is not the Secret generated from .env", from)
+		}
+	}
+
+	// Probes: /livez and /healthz on the port HEALTH_ADDR names.
+	health := env(c, "HEALTH_ADDR")
+	if health == nil || health.Value == "" {
+		t.Fatal("HEALTH_ADDR is not set on the container: HEALTH_ADDR= in .env would turn the probes' port off")
+	}
+	_, port, err := net.SplitHostPort(health.Value)
+	if err != nil {
+		t.Fatalf("HEALTH_ADDR %q: %v", health.Value, err)
+	}
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{{"liveness", c.LivenessProbe, "/livez"}, {"readiness", c.ReadinessProbe, "/healthz"}} {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			t.Errorf("no %s httpGet probe", p.name)
+			continue
+		}
+		if p.probe.HTTPGet.Path != p.path {
+			t.Errorf("%s probe path %q, want %s", p.name, p.probe.HTTPGet.Path, p.path)
+		}
+		if got := containerPort(c, p.probe.HTTPGet.Port); strconv.Itoa(int(got)) != port {
+			t.Errorf("%s probe port %s is %d, want HEALTH_ADDR's %s", p.name, p.probe.HTTPGet.Port.String(), got, port)
+		}
+		if p.probe.TimeoutSeconds > 1 || p.probe.PeriodSeconds == 0 || p.probe.FailureThreshold == 0 {
+			t.Errorf("%s probe %+v: want the period, threshold and 1 s timeout stated (the ops port answers in milliseconds)", p.name, p.probe)
+		}
+	}
+	if pa := d.Spec.Template.Annotations; pa["prometheus.io/port"] != port || pa["prometheus.io/path"] != "/metrics" {
+		t.Errorf("scrape annotations %v, want port %s and /metrics", pa, port)
+	}
+
+	// Shutdown: the grace period covers the README's promise, with margin.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`worst case is about (\d+) s`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal(`the README no longer says "the worst case is about N s" of its shutdown: update this test`)
+	}
+	promise, _ := strconv.Atoi(string(m[1]))
+	if g := pod.TerminationGracePeriodSeconds; g == nil || *g < int64(promise)+5 {
+		t.Errorf("terminationGracePeriodSeconds = %d, want at least the README's %d s and 5 s of margin", ptrValue(g), promise)
+	}
+
+	// Spread over nodes, and a budget that keeps one connected through a drain.
+	spread := false
+	for _, tsc := range pod.TopologySpreadConstraints {
+		sel, err := metav1.LabelSelectorAsSelector(tsc.LabelSelector)
+		spread = spread || tsc.TopologyKey == "kubernetes.io/hostname" && err == nil && sel.Matches(labels.Set(d.Spec.Template.Labels))
+	}
+	if !spread {
+		t.Error("no topology spread over kubernetes.io/hostname that selects the bot's pods")
+	}
+	budgeted := false
+	for _, pdb := range k.pdbs {
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err == nil && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			budgeted = pdb.Spec.MinAvailable != nil && pdb.Spec.MinAvailable.IntValue() >= 1 && pdb.Spec.MinAvailable.IntValue() < int(*d.Spec.Replicas)
+		}
+	}
+	if !budgeted {
+		t.Error("no PodDisruptionBudget keeps at least one, and fewer than all, of the bot's pods")
+	}
+
+	// Resources: requests and limits, from the measured footprint (README:
+	// 17-18 MB peak RSS through a burst of 500 commands).
+	req, lim := c.Resources.Requests, c.Resources.Limits
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		q, l := req[r], lim[r]
+		if q.IsZero() || l.IsZero() || q.Cmp(l) > 0 {
+			t.Errorf("%s: request %s, limit %s; want both, the request at most the limit", r, q.String(), l.String())
+		}
+	}
+	if mem := lim[corev1.ResourceMemory]; mem.Value() < 64<<20 {
+		t.Errorf("memory limit %s leaves less than 3× the measured 18 MB peak", mem.String())
+	}
+	if e := env(c, "GOMEMLIMIT"); e != nil {
+		if m := regexp.MustCompile(`^(\d+)MiB$`).FindStringSubmatch(e.Value); m == nil {
+			t.Errorf("GOMEMLIMIT %q, want N MiB", e.Value)
+		} else if n, _ := strconv.Atoi(m[1]); int64(n)<<20 >= lim.Memory().Value() {
+			t.Errorf("GOMEMLIMIT %s is not under the memory limit %s", e.Value, lim.Memory().String())
+		}
+	}
+}
+
+// generatesSecret says whether the root kustomization makes Secret name.
+func (k *kit) generatesSecret(name string) bool {
+	for _, g := range k.root.SecretGenerator {
+		if g.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func containerPort(c *corev1.Container, port intstr.IntOrString) int32 {
+	if port.Type == intstr.Int {
+		return port.IntVal
+	}
+	for _, p := range c.Ports {
+		if p.Name == port.StrVal {
+			return p.ContainerPort
+		}
+	}
+	return 0
+}
+
+// TestPodsAreRestricted: every pod in the kit meets the "restricted" Pod
+// Security Standard that namespace.yaml enforces, runs read-only, and the
+// bot runs as the image's nonroot user.
+func TestPodsAreRestricted(t *testing.T) {
+	k := loadKit(t)
+	for name, d := range k.deployments {
+		pod := d.Spec.Template.Spec
+		psc := pod.SecurityContext
+		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+			t.Errorf("%s: pod securityContext %+v, want runAsNonRoot and the RuntimeDefault seccomp profile", name, psc)
+		}
+		if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+			t.Errorf("%s mounts a service account token it never uses", name)
+		}
+		if pod.HostNetwork || pod.HostPID || pod.HostIPC {
+			t.Errorf("%s shares a host namespace", name)
+		}
+		for _, c := range append(pod.InitContainers, pod.Containers...) {
+			sc := c.SecurityContext
+			if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+				sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+				sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0 ||
+				sc.Privileged != nil && *sc.Privileged {
+				t.Errorf("%s/%s: securityContext %+v, want no privilege escalation, a read-only root filesystem and every capability dropped", name, c.Name, sc)
+			}
+			if c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+				t.Errorf("%s/%s has no memory request or limit", name, c.Name)
+			}
+		}
+	}
+	_, _ = bot(t, k)
+	if u := k.deployments["tempreport"].Spec.Template.Spec.SecurityContext.RunAsUser; u == nil || *u != 65532 {
+		t.Errorf("the bot runs as %v, want 65532, the distroless image's nonroot user", u)
+	}
+	dockerfile, err := os.ReadFile("../Dockerfile")
+	if err != nil || !bytes.Contains(dockerfile, []byte(":nonroot")) || !bytes.Contains(dockerfile, []byte("USER nonroot")) {
+		t.Errorf("the Dockerfile no longer builds on distroless nonroot (uid 65532): %v", err)
+	}
+	for name, ns := range k.namespaces {
+		if ns.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+			t.Errorf("namespace %s does not enforce the restricted Pod Security Standard", name)
+		}
+		if k.root.Namespace != name {
+			t.Errorf("namespace.yaml makes %s, the kustomization puts everything in %q", name, k.root.Namespace)
+		}
+	}
+}
+
+// TestNetworkPolicies: the bot's pods accept only the ops port, from
+// Prometheus; the optional Redis accepts only the bot.
+func TestNetworkPolicies(t *testing.T) {
+	k := loadKit(t)
+	d, c := bot(t, k)
+	covered := false
+	for name, np := range k.policies {
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			continue
+		}
+		covered = true
+		if !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+			t.Errorf("%s does not restrict ingress", name)
+		}
+		for _, rule := range np.Spec.Ingress {
+			if len(rule.From) == 0 {
+				t.Errorf("%s lets anyone in", name)
+			}
+			for _, p := range rule.Ports {
+				if p.Port == nil || containerPort(c, *p.Port) != c.Ports[0].ContainerPort {
+					t.Errorf("%s opens port %v, want only the ops port", name, p.Port)
+				}
+			}
+			if len(rule.Ports) == 0 {
+				t.Errorf("%s opens every port", name)
+			}
+		}
+	}
+	if !covered {
+		t.Error("no NetworkPolicy selects the bot's pods")
+	}
+
+	redis := k.deployments["tempreport-redis"]
+	if redis == nil {
+		t.Fatal("the redis component declares no tempreport-redis Deployment")
+	}
+	rc := &redis.Spec.Template.Spec.Containers[0]
+	svc := k.services["tempreport-redis"]
+	if svc == nil || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(redis.Spec.Template.Labels)) ||
+		containerPort(rc, svc.Spec.Ports[0].TargetPort) != 6379 || svc.Spec.Ports[0].Port != 6379 {
+		t.Errorf("Service tempreport-redis does not lead to Redis's port 6379: %+v", svc)
+	}
+	np := k.policies["tempreport-redis"]
+	if np == nil || len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 1 || np.Spec.Ingress[0].From[0].PodSelector == nil {
+		t.Fatalf("NetworkPolicy tempreport-redis: %+v, want one rule from the bot's pods", np)
+	}
+	from, err := metav1.LabelSelectorAsSelector(np.Spec.Ingress[0].From[0].PodSelector)
+	if err != nil || !from.Matches(labels.Set(d.Spec.Template.Labels)) || from.Matches(labels.Set(redis.Spec.Template.Labels)) {
+		t.Errorf("tempreport-redis admits %v, want the bot's pods", np.Spec.Ingress[0].From[0].PodSelector)
+	}
+	if r := redis.Spec.Replicas; r == nil || *r != 1 {
+		t.Errorf("the optional Redis runs %v replicas: two would be two budgets", r)
+	}
+	kz := k.components["redis"]
+	if !slices.Contains(kz.Resources, "redis.yaml") {
+		t.Errorf("the redis component lists %v", kz.Resources)
+	}
+	if data, _ := os.ReadFile("kubernetes/redis/kustomization.yaml"); !bytes.Contains(data, []byte("NOT HIGHLY AVAILABLE")) ||
+		!bytes.Contains(data, []byte("REDIS_URL=redis://"+svc.Name+":6379/")) {
+		t.Error("kubernetes/redis/kustomization.yaml must say it is not highly available, and the REDIS_URL to use")
+	}
+}
+
+// TestSecretsStayOutOfGit: the Secret comes from .env beside the
+// kustomization, and git ignores that file.
+func TestSecretsStayOutOfGit(t *testing.T) {
+	k := loadKit(t)
+	if len(k.root.SecretGenerator) != 1 || !slices.Equal(k.root.SecretGenerator[0].Envs, []string{".env"}) {
+		t.Fatalf("secretGenerator %+v, want one Secret from .env", k.root.SecretGenerator)
+	}
+	ignore, err := os.ReadFile("../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^\.env$`).Match(ignore) {
+		t.Error(".gitignore does not ignore .env in every directory: deploy/kubernetes/.env could be committed")
+	}
+	if _, err := os.Stat("../.env.example"); err != nil {
+		t.Errorf("the kit tells the operator to copy .env.example: %v", err)
+	}
+}
+
+func ptrValue[T any](p *T) (v T) {
+	if p != nil {
+		v = *p
+	}
+	return v
+}

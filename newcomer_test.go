@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hr-tools/tempreport/internal/fixture"
+	"github.com/hr-tools/tempreport/internal/testkit"
+)
+
+// TestUnknownFlagIsReportedOnce: the flag package prints the error and the
+// usage; main adds nothing and exits 2, as flag.ExitOnError would.
+func TestUnknownFlagIsReportedOnce(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-bogus") // TestMain runs main with these arguments
+	cmd.Env = append(os.Environ(), "TEMPREPORT_TEST_RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("tempreport -bogus: %v, want exit status 2", err)
+	}
+	if n := strings.Count(string(out), "flag provided but not defined: -bogus"); n != 1 || !strings.Contains(string(out), "Usage: tempreport") {
+		t.Errorf("tempreport -bogus printed the error %d times, want once with the usage:\n%s", n, out)
+	}
+}
+
+// TestDemoTranscriptIsWhatAPersonSees: a line the demo does not know is
+// not sent to the bot (and a near miss is named), and the bot's log stays
+// out of the transcript.
+func TestDemoTranscriptIsWhatAPersonSees(t *testing.T) {
+	t.Parallel()
+	script := "clik\nfoo bar\n/tempreport " + fixture.BrokenRecord + "\n" + readyRecord + "\nquit\n"
+	var out, logs bytes.Buffer
+	if err := run(t.Context(), []string{"-demo"}, env{}.get, strings.NewReader(script), &out, &logs); err != nil {
+		t.Fatalf("-demo: %v", err)
+	}
+	for _, want := range []string{`"clik" is not something the demo knows, so nothing was sent; did you mean click?`, `"foo" is not something the demo knows`,
+		"The vendor is having trouble right now", "Open the report: https://127.0.0.1:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, bad := range []string{"A record number has only", "level=", "outcome="} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("the transcript shows %q:\n%s", bad, out.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "outcome=transient") {
+		t.Errorf("the bot's log (on stderr when it is not a terminal) lacks the vendor failure:\n%s", logs.String())
+	}
+}
+
+func TestCheckRefusesAnAppTokenOfTheWrongShape(t *testing.T) {
+	t.Parallel()
+	for token, ok := range map[string]bool{
+		"xapp-1-A0123ABCDEF-1234567890123-0123456789abcdef": true,
+		"xapp-fake": false, "xapp-1-A0123ABCDEF": false, "xapp-x-A01-2-abc": false, "xapp-1-a01-2-abc": false, "xapp-1--2-abc": false,
+	} {
+		if err := appTokenShape(token); (err == nil) != ok {
+			t.Errorf("appTokenShape(%q) = %v, want ok=%v", token, err, ok)
+		}
+	}
+	_, _, e := fakesFor(t)
+	e["SLACK_APP_TOKEN"] = "xapp-fake"
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"-check"}, e.get, nil, &out, &bytes.Buffer{})
+	if err == nil || !strings.Contains(out.String(), "✗ configuration\n    SLACK_APP_TOKEN does not have the shape") || strings.Contains(out.String(), "xapp-fake") {
+		t.Errorf("-check with SLACK_APP_TOKEN=xapp-fake = %v:\n%s", err, out.String())
+	}
+}
+
+// TestCheckSaysNothingWasLearntAboutHTTPS: when the vendor's host cannot
+// be reached at all, -check does not advise keeping the http address.
+func TestCheckSaysNothingWasLearntAboutHTTPS(t *testing.T) {
+	t.Parallel()
+	_, _, e := fakesFor(t)
+	e["YIBEIDIAO_BASE_URL"] = "http://no-such-host.invalid/open/company"
+	cfg, err := loadConfig(e.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out testkit.Buffer
+	c := &checker{cfg: cfg, out: &out, timeout: 5 * time.Second}
+	_ = c.run(t.Context())
+	if !strings.Contains(out.String(), "– vendor over https (the same call at https://no-such-host.invalid/open/company): could not connect to the vendor over https (the host name no-such-host.invalid was not found), nor over http: nothing was learnt about https") ||
+		strings.Contains(out.String(), "keep the http address") {
+		t.Errorf("-check with an unknown vendor host:\n%s", out.String())
+	}
+}
