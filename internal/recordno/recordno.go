@@ -221,7 +221,7 @@ func cut(text string) (string, bool) {
 // control and format characters (bidirectional marks, zero-width spaces
 // and joiners, soft hyphens, BOM, tags: Unicode's Cc and Cf) dropped, so
 // that they neither split a number nor hide one; line breaks and Unicode
-// spaces made ASCII spaces; the forms an input method types made ASCII:
+// spaces made ASCII spaces (line breaks stay, as \n); the forms an input method types made ASCII:
 // full-width digits, letters and punctuation (but ＜ and ＞, which Slack
 // does not escape and which must not read as its own brackets), hyphens
 // and the minus sign. Everything else stays as it is.
@@ -230,7 +230,9 @@ func fold(s string) []byte {
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
 			switch {
-			case c == '\n' || c == '\t' || c == '\r':
+			case c == '\n' || c == '\r':
+				b = append(b, '\n')
+			case c == '\t':
 				b = append(b, ' ')
 			case c < ' ' || c == 0x7f:
 			default:
@@ -263,19 +265,20 @@ func fold(s string) []byte {
 // <#C…|name>, <!date^…|…> — and then the escaped brackets a person typed
 // (&lt; &gt;), so a number they put in angle brackets stands alone. &amp;
 // is an ampersand. Only Slack's tokens hold a real < or >: Slack escapes
-// the ones people type.
+// the ones people type. A token ends on its line, so a stray bracket in one
+// text of a message cannot hide the texts after it.
 func dropSlackTokens(b []byte) {
 	for i := 0; i < len(b); {
 		switch {
 		case b[i] == '<':
 			k := i + 1
-			for k < len(b) && b[k] != '<' && b[k] != '>' {
+			for k < len(b) && b[k] != '<' && b[k] != '>' && b[k] != '\n' {
 				k++
 			}
 			if k < len(b) && b[k] == '>' { // a token: blank it
 				blank(b[i : k+1])
 				i = k + 1
-			} else { // a stray bracket: read on from the next one
+			} else { // a stray bracket: read on from the next one or the line's end
 				i = k
 			}
 		case b[i] == '&' && (hasPrefixAt(b, i, "&lt;") || hasPrefixAt(b, i, "&gt;")):
@@ -530,7 +533,7 @@ func mixedWord(s []byte) bool {
 		r, size := utf8.DecodeRune(s[i:])
 		i += size
 		switch {
-		case r == ' ':
+		case r == ' ' || r == '\n':
 			return false
 		case r >= '0' && r <= '9':
 			digits++

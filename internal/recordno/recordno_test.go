@@ -73,6 +73,8 @@ func TestFind(t *testing.T) {
 		{"＜" + rec1 + "＞", []string{rec1}},
 		{"<" + rec1, []string{rec1}}, // a stray bracket is no token
 		{rec1 + ">", []string{rec1}},
+		{"a < b\n" + rec1 + " > c", []string{rec1}}, // raw brackets in two texts of a message
+		{"<https://x.example/a|a\n" + rec1 + ">", []string{rec1}},
 		// Words, addresses, decimals, versions.
 		{"ABC1234567890", nil},
 		{"ｘ" + wide1, nil},
