@@ -56,6 +56,14 @@ func TestLocalesThroughSlack(t *testing.T) {
 			t.Errorf("fallback %s: %d users.info calls for a failing lookup asked twice, want 1", fallback, n)
 		}
 	}
+
+	// Slack failing (HTTP 500): the fallback, and an error to log.
+	srv.FailUserInfo(true)
+	l := newLocales(api, "en")
+	l.wait = 10 * time.Second
+	if lang, err := l.Language(t.Context(), "U0ZH"); lang != "en" || err == nil {
+		t.Errorf("users.info failing: %q, %v; want the fallback and an error", lang, err)
+	}
 }
 
 // clock is a time tests move by hand.
