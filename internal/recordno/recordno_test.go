@@ -117,6 +117,15 @@ func TestFind(t *testing.T) {
 		{"20240230103000", []string{"20240230103000"}},
 		{"20240229103000", nil},
 		{"2024年12月2日 10:30", nil},
+		// Numbers are taken whole or not at all. Today's FindRecords read these
+		// as other, valid-length numbers: "20190415152645093983" and
+		// "152645093983052" (its phone pattern matched "051 2019 0415"
+		// across two records), and "2019041515264509398" (its date pattern
+		// matched the tail).
+		{"背调号 20190415152645093983051 20190415152645093983052", []string{"20190415152645093983051", "20190415152645093983052"}},
+		{"1000000000 1000007919 1000015838", []string{"1000000000", "1000007919", "1000015838"}},
+		{rec1 + "-12-02", nil},
+		{rec1 + "年1月2日", []string{rec1}},
 		// Invisible characters do not split a number; spaces do.
 		{"2019041515264\u200b5093983751", []string{rec1}},
 		{"\u202e" + rec1 + "\u202c", []string{rec1}},
