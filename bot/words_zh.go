@@ -56,7 +56,7 @@ var chinese = &words{
 	vendorCode:  func(code string) string { return fmt.Sprintf("（错误码 %s）。", code) },
 	noReason:    "原因无法显示",
 	linkRemoved: "【链接已隐藏】",
-	checkRecord: "请核对背调号，并在易背调中查看该背调的状态；状态未变化前，重试也无法获取。",
+	checkRecord: "请核对背调号，并在易背调中查看该背调的状态；直接重试结果不会改变。",
 	internal:    "抱歉，机器人内部出错，请重试。如问题持续，请联系机器人管理员。",
 	unreadable:  "抱歉，机器人无法识别这条命令，请重新输入。",
 	wrongCommand: func(command string) string {
@@ -72,7 +72,7 @@ var chinese = &words{
 	choose: func(n int) string {
 		return fmt.Sprintf("这条消息中有 %d 个背调号，点击要查看的背调号即可获取链接。", n)
 	},
-	firstOnly: func(n, shown int) string { return fmt.Sprintf("共 %d 个，以下列出前 %d 个。", n, shown) },
+	firstOnly: func(_, shown int) string { return fmt.Sprintf("以下列出前 %d 个。", shown) }, // choose has said how many
 
 	reportTitle: func(record string) string { return fmt.Sprintf("背调号 %s 的临时报告", record) },
 	openReport:  "打开报告",
