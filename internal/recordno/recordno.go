@@ -44,7 +44,9 @@ type Found struct {
 	// MinDigits to MaxDigits ASCII digits.
 	Records []string
 	// Help: the whole text is empty or asks for help: "help", "帮助", "?",
-	// "？" (any case, any spaces around).
+	// "？" (any case, any spaces around). Meant for a command's text or a
+	// button's value; what a message that says only "help" means is the
+	// caller's choice.
 	Help bool
 	// WrongLength, when there are no Records, is how many digits the first
 	// number of the wrong length had: a run of digits standing alone (not

@@ -269,12 +269,14 @@ func FuzzFind(f *testing.F) {
 }
 
 // digitsAsRead is text as a person reads its numbers: without what they
-// cannot see (invalid UTF-8, control and format characters), full-width
-// digits as ASCII.
+// cannot see (invalid UTF-8, control and format characters), tabs and
+// line breaks as spaces, full-width digits as ASCII.
 func digitsAsRead(text string) string {
 	var b strings.Builder
 	for _, r := range strings.ToValidUTF8(text, "") {
 		switch {
+		case r == '\t' || r == '\r' || r == 0x85:
+			b.WriteByte(' ')
 		case r == utf8.RuneError || unicode.Is(unicode.Cc, r) && r != '\n' || unicode.Is(unicode.Cf, r):
 		case r >= '０' && r <= '９':
 			b.WriteByte(byte(r - '０' + '0'))
