@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 	"unsafe"
-
-	"github.com/slack-go/slack"
 )
 
 // catalogueSamples are the values put into a catalogue text, by the name
@@ -216,19 +214,18 @@ func TestChineseAnswersAsSent(t *testing.T) {
 		t.Skip("the answers are joined with ASCII separators until words.go and blocks.go use the catalogue's")
 	}
 	for _, res := range everyAnswer() {
-		msg := chinese.message(&job{kind: KindCommand, user: "U0ASKER", recordNo: "20190415152645093983751"}, res, "/tempreport")
+		msg := chinese.compose(res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
 		var rich strings.Builder
-		for _, b := range msg.Blocks.BlockSet {
-			rich.WriteString(messageTexts(slackMessageOf(b)) + "\n")
+		for _, spans := range msg.rich {
+			for _, sp := range spans {
+				rich.WriteString(sp.text) // a date's text is its fallback; an emoji has none
+			}
+			rich.WriteString("\n")
 		}
-		for _, s := range []string{msg.Text, rich.String()} {
+		for _, s := range []string{msg.fallback, rich.String()} {
 			for _, f := range chineseFaults(s) {
 				t.Errorf("zh %s: %s in %q", res.outcome, f, s)
 			}
 		}
 	}
-}
-
-func slackMessageOf(b slack.Block) slack.Message {
-	return slack.Message{Msg: slack.Msg{Blocks: slack.Blocks{BlockSet: []slack.Block{b}}}}
 }

@@ -28,7 +28,7 @@ import (
 // walk stops, and [recordno.Find] says the text was cut. The message's
 // text is never logged or kept.
 func messageTexts(m slack.Message) string {
-	var t texts
+	var t messageCollector
 	t.add(m.Text)
 	t.blocks(m.Blocks.BlockSet)
 	for _, a := range m.Attachments {
@@ -47,36 +47,36 @@ func messageTexts(m slack.Message) string {
 	return t.b.String()
 }
 
-// texts collects a message's texts, one per line, up to the cap.
-type texts struct {
+// messageCollector collects a message's texts, one per line, up to the cap.
+type messageCollector struct {
 	b    strings.Builder
 	full bool // the cap is reached: one byte past it, so the finder knows
 }
 
-// limit is one byte more than the finder reads: a text that reaches it
-// is reported cut.
-const limit = recordno.MaxBytes + 1
+// maxMessageText is one byte more than the finder reads: a text that
+// reaches it is reported cut.
+const maxMessageText = recordno.MaxBytes + 1
 
-func (t *texts) add(s string) {
+func (t *messageCollector) add(s string) {
 	if t.full || strings.TrimSpace(s) == "" {
 		return
 	}
 	if t.b.Len() > 0 {
 		t.b.WriteByte('\n')
 	}
-	if room := limit - t.b.Len(); len(s) >= room {
+	if room := maxMessageText - t.b.Len(); len(s) >= room {
 		s, t.full = s[:max(room, 0)], true
 	}
 	t.b.WriteString(s)
 }
 
-func (t *texts) object(o *slack.TextBlockObject) {
+func (t *messageCollector) object(o *slack.TextBlockObject) {
 	if o != nil {
 		t.add(o.Text)
 	}
 }
 
-func (t *texts) blocks(blocks []slack.Block) {
+func (t *messageCollector) blocks(blocks []slack.Block) {
 	for _, b := range blocks {
 		if t.full {
 			return
@@ -128,7 +128,7 @@ func (t *texts) blocks(blocks []slack.Block) {
 // richText reads rich text: each section, list item, quote and code block
 // on a line of its own, the parts of one line run together as they show
 // (a number split by styles is one number).
-func (t *texts) richText(elements []slack.RichTextElement) {
+func (t *messageCollector) richText(elements []slack.RichTextElement) {
 	for _, e := range elements {
 		if t.full {
 			return
@@ -153,7 +153,7 @@ func (t *texts) richText(elements []slack.RichTextElement) {
 // inline is one line of rich text. Text and tags are read; what stands for
 // something else (links, mentions, emoji, dates, files, canvases) is a
 // space, as Slack's tokens are to the finder.
-func (t *texts) inline(elements []slack.RichTextSectionElement) {
+func (t *messageCollector) inline(elements []slack.RichTextSectionElement) {
 	var line strings.Builder
 	for _, e := range elements {
 		switch e := e.(type) {
@@ -164,7 +164,7 @@ func (t *texts) inline(elements []slack.RichTextSectionElement) {
 		default:
 			line.WriteByte(' ')
 		}
-		if line.Len() >= limit {
+		if line.Len() >= maxMessageText {
 			break
 		}
 	}
@@ -175,7 +175,7 @@ func (t *texts) inline(elements []slack.RichTextSectionElement) {
 // plans, blocks Slack adds later): the strings under "text", "title" and
 // "description" anywhere in it, but not those of an object with a "url"
 // (a link's label).
-func (t *texts) unknown(b slack.Block) {
+func (t *messageCollector) unknown(b slack.Block) {
 	data, err := json.Marshal(b)
 	if err != nil {
 		return
