@@ -50,6 +50,16 @@ type words struct {
 	expiresAt   func(when time.Time) string // the fallback of the date Slack shows in the reader's own time
 	onlyYou     string                      // after the expiry: who sees the message
 	freshLink   string
+
+	// Added for issue 24; where each is meant to be used is in the comment.
+	checkNumber    string                   // after a refusal that says the record does not exist (saysNotFound): instead of checkRecord
+	chooseTyped    func(n int) string       // a command that names several records: instead of choose, which speaks of a message
+	cut            string                   // after the answer to a message longer than the finder reads (recordno.Found.Cut)
+	expiresAtLabel string                   // in reportMessage, before the expiry time in the note and its fallback
+	labelSep       string                   // between a link's label and its URL in fallbackText
+	listSep        string                   // between the records listed in chooseMessage's fallback (joined to the text with sentences)
+	partSep        string                   // between the parts of reportMessage's note and fallback, instead of " · "
+	sentences      func(s ...string) string // joins sentences: chooseMessage's choose and firstOnly
 }
 
 // Languages are the languages the bot speaks; [Config.Language] takes
@@ -140,4 +150,15 @@ var english = &words{
 	expiresAt: func(when time.Time) string { return when.UTC().Format("15:04:05 UTC") },
 	onlyYou:   "Only you can see this message; don't forward the link.",
 	freshLink: "Get a fresh link",
+
+	checkNumber: "Check the record number: it usually has 23 digits.",
+	chooseTyped: func(n int) string {
+		return fmt.Sprintf("You gave %d record numbers. Pick one: its link is fetched only when you press its button.", n)
+	},
+	cut:            "The message is very long: only its beginning was read.",
+	expiresAtLabel: "valid until ",
+	labelSep:       ": ",
+	listSep:        ", ",
+	partSep:        " · ",
+	sentences:      func(s ...string) string { return strings.Join(s, " ") },
 }

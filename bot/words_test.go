@@ -180,11 +180,11 @@ func TestVendorWordsShownWell(t *testing.T) {
 		notWant   []string
 	}{
 		{"zh", "背调未在进行中。", true, []string{"临时报告：背调未在进行中（错误码 1002）。", "只有"}, []string{"。（", "中。"}},
-		{"zh", "", true, []string{"：易背调未说明原因（错误码 1002）。"}, []string{"：（"}},
-		{"zh", `{"reason":"x"}`, true, []string{"易背调未说明原因"}, []string{"reason"}},
-		{"zh", "<html>error</html>", true, []string{"易背调未说明原因"}, []string{"html"}},
-		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录 [链接已隐藏] 查看"}, []string{"yibeidiao-report", "link removed"}},
-		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"易背调未说明原因"}, []string{"请登录", "yibeidiao-report"}},
+		{"zh", "", true, []string{"：原因无法显示（错误码 1002）。"}, []string{"：（"}},
+		{"zh", `{"reason":"x"}`, true, []string{"原因无法显示"}, []string{"reason"}},
+		{"zh", "<html>error</html>", true, []string{"原因无法显示"}, []string{"html"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录 【链接已隐藏】 查看"}, []string{"yibeidiao-report", "link removed"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"原因无法显示"}, []string{"请登录", "yibeidiao-report"}},
 		{"zh", "背调记录不存在", true, []string{"背调记录不存在"}, []string{"进行中"}},
 		// Literal in the rich text (which Slack never formats); look-alikes in the
 		// fallback, which some clients read as mrkdwn.

@@ -47,6 +47,11 @@ type Server struct {
 	postFaults  []int
 	nextID      int
 	envelopes   map[string]*Envelope
+
+	locales       map[string]string // users.info: each user's locale
+	userInfoFail  bool
+	userInfoDelay time.Duration
+	userInfoReads int
 }
 
 type openFault struct {
@@ -79,6 +84,7 @@ func NewServer() *Server {
 	mux.HandleFunc("POST /api/usergroups.users.list", s.serveUserGroupMembers)
 	mux.HandleFunc("GET /link/", s.serveSocket)
 	mux.HandleFunc("POST /response/{id}", s.serveResponse)
+	mux.HandleFunc("POST /api/users.info", s.serveUserInfo)
 	s.srv = httptest.NewServer(mux)
 	s.APIURL = s.srv.URL + "/api/"
 	return s
@@ -228,6 +234,76 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// SetLocale makes a user known to users.info, with a Slack locale such as
+// "zh-CN" or "en-US" ("" for a user whose locale Slack does not say).
+// users.info answers user_not_found for any other user.
+func (s *Server) SetLocale(user, locale string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locales == nil {
+		s.locales = map[string]string{}
+	}
+	s.locales[user] = locale
+}
+
+// FailUserInfo makes users.info answer HTTP 500 (true) or work again.
+func (s *Server) FailUserInfo(fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userInfoFail = fail
+}
+
+// DelayUserInfo makes users.info wait d before it answers (or until the
+// caller gives up, or the server closes): a slow or hung Slack.
+func (s *Server) DelayUserInfo(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userInfoDelay = d
+}
+
+// UserInfoReads counts calls of users.info.
+func (s *Server) UserInfoReads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userInfoReads
+}
+
+// serveUserInfo is users.info: the user's locale only when the request
+// asks for it with include_locale=true, as Slack does.
+func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
+	user := r.FormValue("user")
+	s.mu.Lock()
+	s.userInfoReads++
+	locale, known := s.locales[user]
+	fail, delay := s.userInfoFail, s.userInfoDelay
+	s.mu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
+	switch {
+	case !s.botAuthorized(r):
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+	case fail:
+		http.Error(w, "fake failure", http.StatusInternalServerError)
+	case !known:
+		writeJSON(w, map[string]any{"ok": false, "error": "user_not_found"})
+	default:
+		u := map[string]any{"id": user, "team_id": s.TeamID, "name": strings.ToLower(user), "is_bot": false}
+		if r.FormValue("include_locale") == "true" {
+			u["locale"] = locale
+		}
+		writeJSON(w, map[string]any{"ok": true, "user": u})
+	}
 }
 
 // ErrClosed is returned by calls that wait on a closed server.
