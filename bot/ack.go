@@ -42,7 +42,7 @@ func (a *acks) send(ctx context.Context, env *envelope, payload json.RawMessage,
 	a.observer.Acked(time.Since(env.read))
 	if err := a.sm.AckCtx(ctx, env.id, p); err != nil {
 		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", env.key,
-			"kind", env.kind, "user", env.user, "record", env.recordNo, "error", err)
+			"kind", env.kind, "user", env.user, "error", err)
 	}
 }
 
@@ -69,14 +69,14 @@ type seenEnvelopes struct {
 }
 
 type seenEnvelope struct {
-	key, kind, user, recordNo string
-	read                      time.Time
-	payload                   json.RawMessage // what the first ack carried
-	acked                     bool
+	key, kind, user string
+	read            time.Time
+	payload         json.RawMessage // what the first ack carried
+	acked           bool
 }
 
 func (e *seenEnvelope) size() int {
-	return entryOverhead + len(e.key) + len(e.kind) + len(e.user) + len(e.recordNo) + len(e.payload)
+	return entryOverhead + len(e.key) + len(e.kind) + len(e.user) + len(e.payload)
 }
 
 func newSeenEnvelopes() *seenEnvelopes {
@@ -91,7 +91,7 @@ func (s *seenEnvelopes) remember(env *envelope) (isNew bool) {
 	if e, ok := s.byKey[env.key]; ok && env.read.Sub(e.read) < rememberFor {
 		return false
 	}
-	e := &seenEnvelope{key: env.key, kind: env.kind, user: clipID(env.user), recordNo: env.recordNo, read: env.read}
+	e := &seenEnvelope{key: env.key, kind: env.kind, user: clipID(env.user), read: env.read}
 	s.byKey[e.key] = e
 	s.order = append(s.order, e)
 	s.bytes += e.size()
@@ -125,13 +125,13 @@ func (s *seenEnvelopes) firstAck(key string) (payload json.RawMessage, ok bool) 
 }
 
 // lookup returns what is remembered of an envelope, for a log line.
-func (s *seenEnvelopes) lookup(key string) (kind, user, recordNo string) {
+func (s *seenEnvelopes) lookup(key string) (kind, user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.byKey[key]; e != nil {
-		return e.kind, e.user, e.recordNo
+		return e.kind, e.user
 	}
-	return "", "", ""
+	return "", ""
 }
 
 // forgetEachVisit bounds the forgetting done per envelope read.

@@ -38,7 +38,7 @@ const (
 // (within answerTimeout, even when the work context is cancelled: an answer
 // must go out), and writes env's one audit line.
 func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
-	body, err := b.words.render(res, answerFor{user: env.user, recordNo: env.recordNo, replace: env.replace, command: b.cfg.Command})
+	body, err := b.words.render(res, answerFor{user: env.user, recordNo: res.recordNo, replace: env.replace, command: b.cfg.Command})
 	if err != nil {
 		res = result{outcome: OutcomeInternal, err: err}
 		body, _ = b.words.render(res, answerFor{command: b.cfg.Command})
@@ -81,12 +81,16 @@ func (b *Bot) writeAudit(env *envelope, res result, level slog.Level, delivery s
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
 		slog.String("user", env.user), slog.String("team", env.team), slog.String("channel", env.channel),
-		slog.String("record", env.recordNo), slog.String("outcome", string(res.outcome)),
+		slog.String("record", res.recordNo), slog.String("outcome", string(res.outcome)),
 		slog.String("delivery", delivery), slog.Duration("duration", time.Since(env.read)),
 		slog.String("envelope_id", env.key),
 	)
-	if env.kind == KindShortcut {
-		attrs = append(attrs, slog.Any("records_found", env.found))
+	if env.kind == KindShortcut || len(res.records) > 1 {
+		// The first few: a hostile message can name thousands.
+		attrs = append(attrs, slog.Any("records_found", res.records[:min(len(res.records), maxOffered)]))
+		if len(res.records) > maxOffered {
+			attrs = append(attrs, slog.Int("records_found_count", len(res.records)))
+		}
 	}
 	if v := res.vendor; v.code != "" {
 		attrs = append(attrs, slog.String("vendor_code", v.code))

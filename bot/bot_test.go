@@ -104,8 +104,8 @@ func TestImmediateAnswers(t *testing.T) {
 		{"stranger", stranger, readyRecord, []string{"not allowed", "`" + stranger + "`"}},
 		{"stranger asking help", stranger, "help", []string{"not allowed"}},
 		{"letters", allowedUser, "2019041515264509398375a", []string{"only the digits", "Usage"}},
-		{"inner space", allowedUser, "20190415152645 093983751", []string{"one record number only", "Usage"}},
-		{"extra words", allowedUser, readyRecord + " please", []string{"one record number only", "Usage"}},
+		{"inner space", allowedUser, "20190415152645 093983751", []string{"that one has 9", "Usage"}}, // the first part reads as a date and time
+		{"label only", allowedUser, "背调号：", []string{"only the digits", "Usage"}},
 		{"arabic-indic digits", allowedUser, "٢٠١٩٠٤١٥١٥٢٦٤٥٠٩٣٩٨٣٧٥١", []string{"only the digits", "Usage"}},
 		{"mention", allowedUser, "<@U0ALLOWED>", []string{"only the digits", "Usage"}},
 		{"channel mention", allowedUser, "<!channel>", []string{"only the digits", "Usage"}},
@@ -115,7 +115,7 @@ func TestImmediateAnswers(t *testing.T) {
 		{"too short", allowedUser, "123456789", []string{"10 to 32 are accepted", "Usage"}},
 		{"too long", allowedUser, strings.Repeat("1", 33), []string{"10 to 32 are accepted", "Usage"}},
 		{"very long", allowedUser, strings.Repeat("9", 3000), []string{"10 to 32 are accepted", "Usage"}},
-		{"newline inside", allowedUser, "2019041515264\n5093983751", []string{"one record number only"}},
+		{"newline inside", allowedUser, "2019041515264\n5093983751", []string{"You gave 2 record numbers", "2019041515264", "5093983751"}}, // offered, not fetched
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, ack := h.command(tt.user, tt.text)
@@ -322,7 +322,7 @@ func TestFreshLinkButton(t *testing.T) {
 	}
 	// A forged value never reaches the vendor either.
 	forged := h.click(slacktest.Click{UserID: allowedUser, ActionID: button.ActionID, Value: "../balance"})
-	if m := h.answer(forged); !strings.Contains(m.Raw(), "only the digits") {
+	if m := h.answer(forged); !strings.Contains(m.Raw(), "carries no record number") {
 		t.Errorf("forged click value: %s", m.Raw())
 	}
 	if err := h.stop(); err != nil {

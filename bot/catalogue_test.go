@@ -203,7 +203,7 @@ func TestChineseFaultsAreFound(t *testing.T) {
 // separatorsWired is set once words.go and blocks.go join the parts of an
 // answer with the catalogue's separators (labelSep, listSep, partSep,
 // sentences, expiresAtLabel) instead of ": ", ", ", " · " and " ".
-const separatorsWired = false
+const separatorsWired = true
 
 // TestChineseAnswersAsSent checks whole answers, as Slack gets them (the
 // fallback text and the rich text), for the same faults: the separators

@@ -1,8 +1,12 @@
 package bot
 
+import "github.com/hr-tools/tempreport/internal/recordno"
+
 // decide says how an envelope ends without the vendor, or fetch to ask the
-// vendor for env.recordNo if the person has a turn left. It runs in
-// arrival order and never waits.
+// vendor for res.recordNo if the person has a turn left. It runs in
+// arrival order and never waits. Only for people the allowlist admits does
+// it look for record numbers, the one part whose cost grows with what
+// arrived (linear, and bounded by [recordno.MaxBytes]).
 func (b *Bot) decide(env *envelope) (res result, fetch bool) {
 	switch {
 	case env.bad != nil:
@@ -20,10 +24,20 @@ func (b *Bot) decide(env *envelope) (res result, fetch bool) {
 		return decided(OutcomeDenied), false
 	case verdict == unconfirmed:
 		return decided(OutcomeUnconfirmed), false
-	case env.help:
-		return decided(OutcomeHelp), false
-	case env.input != nil:
-		return result{outcome: OutcomeBadInput, input: env.input}, false
+	}
+	text := env.text
+	if env.message != nil {
+		text = messageTexts(*env.message)
+	}
+	found := recordno.Find(text)
+	res = result{records: found.Records, cut: found.Cut}
+	switch {
+	case found.Help && env.kind == KindCommand:
+		res.outcome = OutcomeHelp
+		return res, false
+	case len(found.Records) == 0:
+		res.outcome, res.input = OutcomeBadInput, missing(env.kind, found)
+		return res, false
 	case !usableResponseURL(env.responseURL):
 		// The answer would go to the response URL, and there is none to go
 		// to: no vendor turn is spent on an answer nobody can get. A
@@ -33,8 +47,23 @@ func (b *Bot) decide(env *envelope) (res result, fetch bool) {
 			return result{outcome: OutcomeUnreadable, err: errNoResponseURL}, false
 		}
 		return decided(OutcomeIgnored), false
-	case len(env.found) > 1:
-		return result{outcome: OutcomeChoose, records: env.found}, false
+	case len(found.Records) > 1:
+		res.outcome, res.typed = OutcomeChoose, env.kind == KindCommand
+		return res, false
 	}
-	return result{}, true
+	res.recordNo = found.Records[0]
+	return res, true
+}
+
+// missing says why what a person sent names no record number.
+func missing(kind string, found recordno.Found) *InputError {
+	switch {
+	case kind == KindClick:
+		return &InputError{Problem: NoRecordData}
+	case kind == KindShortcut:
+		return &InputError{Problem: NoRecordInMessage}
+	case found.WrongLength > 0:
+		return &InputError{Problem: WrongLength, Digits: found.WrongLength}
+	}
+	return &InputError{Problem: NotDigits}
 }

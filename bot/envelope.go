@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -54,13 +52,15 @@ type envelope struct {
 	inAck               bool // a slash command: its ack can carry the answer
 	replace             bool // a fresh-link click: the new link replaces the message with the button
 
-	recordNo string             // the record asked for, "" if none
-	found    []string           // the records a shortcut's message names
-	help     bool               // the text asks for help
-	input    *InputError        // what is wrong with what was typed or clicked
-	wrong    *WrongCommandError // a slash command this bot does not answer
-	bad      error              // KindUnreadable: why slack-go could not parse it
-	ignored  bool               // an event, or an interaction that is not the bot's
+	// text is where to look for record numbers: a command's text, a
+	// button's value; message, the message a shortcut was used on. The
+	// settle goroutine reads them (a message only for people the allowlist
+	// admits), then drops them: the bot never keeps a message's text.
+	text    string
+	message *slack.Message
+	wrong   *WrongCommandError // a slash command this bot does not answer
+	bad     error              // KindUnreadable: why slack-go could not parse it
+	ignored bool               // an event, or an interaction that is not the bot's
 }
 
 // maxKeyBytes is the longest envelope ID kept as it is: Slack's are UUIDs
@@ -92,7 +92,7 @@ func readEnvelope(ev socketmode.Event, command string, now time.Time) envelope {
 			env.wrong = &WrongCommandError{Got: data.Command, Want: command}
 			break
 		}
-		env.recordNo, env.help, env.input = parseCommand(data.Text)
+		env.text = data.Text
 	case slack.InteractionCallback:
 		readInteraction(&env, data)
 	case *socketmode.ErrorBadMessage:
@@ -127,61 +127,17 @@ func readInteraction(env *envelope, cb slack.InteractionCallback) {
 				// A fresh link replaces the message it was asked from; a pick
 				// from a shortcut's list leaves the list for the other records.
 				env.replace = a.BlockID == freshLinkAction
-				env.recordNo, env.help, env.input = parseCommand(a.Value)
-				if env.input == nil && env.help { // a button always carries a record number
-					env.help, env.input = false, &InputError{Problem: NoRecordData}
-				}
+				env.text = a.Value
 				break
 			}
 		}
 	case cb.Type == slack.InteractionTypeMessageAction && cb.CallbackID == ShortcutCallbackID:
 		env.kind, env.ignored = KindShortcut, false
-		env.found = FindRecords(messageText(cb.Message))
-		switch len(env.found) {
-		case 0:
-			env.input = &InputError{Problem: NoRecordInMessage}
-		case 1:
-			env.recordNo = env.found[0]
-		}
+		env.message = &cb.Message
 	}
 	if !env.ignored {
 		env.user, env.team, env.channel, env.responseURL = cb.User.ID, cb.Team.ID, cb.Channel.ID, cb.ResponseURL
 	}
-}
-
-// messageText is the text of the message a shortcut was used on: its text,
-// or, when that is empty, every text in its blocks.
-func messageText(m slack.Message) string {
-	if strings.TrimSpace(m.Text) != "" {
-		return m.Text
-	}
-	data, err := json.Marshal(m.Blocks)
-	if err != nil {
-		return ""
-	}
-	var tree any
-	if json.Unmarshal(data, &tree) != nil {
-		return ""
-	}
-	var texts []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if s, ok := v["text"].(string); ok {
-				texts = append(texts, s)
-			}
-			for _, k := range slices.Sorted(maps.Keys(v)) {
-				walk(v[k])
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	walk(tree)
-	return strings.Join(texts, "\n")
 }
 
 // usableResponseURL reports whether an answer can be posted to u.

@@ -96,7 +96,10 @@ type result struct {
 	wait         time.Duration         // OutcomeLimited, OutcomeBusy: until the next turn
 	input        *InputError           // OutcomeBadInput: what is wrong with what was typed
 	wrongCommand bool                  // OutcomeBadInput: a command this bot does not answer
-	records      []string              // OutcomeChoose: the records a message names
+	recordNo     string                // the record asked for, fetched or not
+	records      []string              // the records found: OutcomeChoose offers them
+	typed        bool                  // OutcomeChoose: the records were typed, not in a message
+	cut          bool                  // the text was longer than the finder reads
 	interrupted  bool                  // OutcomeRestarting: it was being served when the drain time ran out
 	vendor       vendorFacts
 	err          error // the failure from outside, for the log; nil for decisions
@@ -114,6 +117,11 @@ type vendorFacts struct {
 }
 
 func decided(o Outcome) result { return result{outcome: o} }
+
+// with is what was asked, ending in o after a wait (a limit's).
+func (r result) with(o Outcome, wait time.Duration) result {
+	return result{outcome: o, wait: wait, recordNo: r.recordNo, records: r.records, cut: r.cut}
+}
 
 // level is how loud the audit line is: the outcome's level, but a command
 // the bot is not configured for is the operator's to fix.

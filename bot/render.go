@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
+	"github.com/hr-tools/tempreport/internal/recordno"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -69,9 +70,13 @@ func (w *words) compose(res result, a answerFor) *blockMessage {
 		msg.replace = a.replace
 		return msg
 	case OutcomeChoose:
-		return w.chooseMessage(res.records)
+		return w.chooseMessage(res.records, res.typed, res.cut)
 	}
-	return textMessage(w.explain(res, a))
+	spans := w.explain(res, a)
+	if res.cut {
+		spans = append(spans, parseMarkup("\n"+w.cut)...)
+	}
+	return w.textMessage(spans)
 }
 
 // explain says in words how a job ended without a link.
@@ -88,12 +93,10 @@ func (w *words) explain(res result, a answerFor) []span {
 			return parseMarkup(w.noRecord)
 		case res.input.Problem == NoRecordInMessage:
 			return parseMarkup(w.noRecordInMessage + "\n" + w.usage(command))
-		case res.input.Problem == NotOneWord:
-			return parseMarkup(w.notOneWord + "\n" + w.usage(command))
 		case res.input.Problem == NotDigits:
 			return parseMarkup(w.notDigits + "\n" + w.usage(command))
 		}
-		return parseMarkup(w.wrongLength(minRecordDigits, maxRecordDigits, res.input.Digits) + "\n" + w.usage(command))
+		return parseMarkup(w.wrongLength(recordno.MinDigits, recordno.MaxDigits, res.input.Digits) + "\n" + w.usage(command))
 	case OutcomeDenied:
 		return parseMarkup(w.denied(a.user))
 	case OutcomeUnconfirmed:
@@ -141,11 +144,10 @@ func (w *words) refusal(record string, v vendorFacts) []span {
 	} else {
 		spans = append(spans, literal(reason))
 	}
-	spans = append(spans, parseMarkup(w.vendorCode(v.code)+"\n"+w.checkRecord)...)
-	if !saysNotFound(reason) {
-		spans = append(spans, parseMarkup("\n"+w.rule)...)
+	if saysNotFound(reason) {
+		return append(spans, parseMarkup(w.vendorCode(v.code)+"\n"+w.checkNumber)...)
 	}
-	return spans
+	return append(spans, parseMarkup(w.vendorCode(v.code)+"\n"+w.checkRecord+"\n"+w.rule)...)
 }
 
 // vendorWords is the vendor's (signed) message fit to show: "" unless it
@@ -178,26 +180,34 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	warning, at := w.expiresIn(minutes), w.expiresAt(rep.ExpiresAt)
 	title := []span{{emoji: "page_facing_up"}, literal(" "), {text: w.reportTitle(recordNo), bold: true}, literal("\n"),
 		{text: w.openReport, link: rep.URL}}
-	note := []span{{emoji: "hourglass_flowing_sand"}, literal(" "), {text: warning, bold: true}, literal(" · "),
-		{text: at, date: rep.ExpiresAt}, literal(" · " + w.onlyYou)}
-	fallback := fallbackText(title) + " · " + fallbackText([]span{literal(warning + " · " + at)})
+	note := []span{{emoji: "hourglass_flowing_sand"}, literal(" "), {text: warning, bold: true}, literal(w.partSep + w.expiresAtLabel),
+		{text: at, date: rep.ExpiresAt}, literal(w.partSep + w.onlyYou)}
+	// The link ends its line: no client takes the words after it into it.
+	fallback := w.fallbackText(title) + "\n" + w.fallbackText([]span{literal(warning + w.partSep + w.expiresAtLabel + at)})
 	return &blockMessage{fallback: fallback, rich: [][]span{title, note},
 		actions: freshLinkAction, buttons: []recordButton{{w.freshLink, recordNo}}}
 }
 
-// chooseMessage offers the records a message names, one button each.
-func (w *words) chooseMessage(records []string) *blockMessage {
+// chooseMessage offers the records a command or a message names, one
+// button each.
+func (w *words) chooseMessage(records []string, typed, cut bool) *blockMessage {
 	text := w.choose(len(records))
+	if typed {
+		text = w.chooseTyped(len(records))
+	}
 	shown := records[:min(len(records), maxOffered)]
 	if len(records) > maxOffered {
-		text += " " + w.firstOnly(len(records), maxOffered)
+		text = w.sentences(text, w.firstOnly(len(records), maxOffered))
+	}
+	if cut {
+		text = w.sentences(text, w.cut)
 	}
 	buttons := make([]recordButton, len(shown))
 	for i, r := range shown {
 		buttons[i] = recordButton{label: r, record: r}
 	}
 	spans := parseMarkup(text)
-	return &blockMessage{fallback: fallbackText(spans) + " " + strings.Join(shown, ", "), rich: [][]span{spans},
+	return &blockMessage{fallback: w.sentences(w.fallbackText(spans), strings.Join(shown, w.listSep)), rich: [][]span{spans},
 		actions: chooseBlock, buttons: buttons}
 }
 
@@ -259,13 +269,13 @@ func literal(s string) span { return span{text: s} }
 // notifications and by clients without blocks, which read it as mrkdwn: no
 // styles, links as "label: URL", and Slack's markup characters neutralised
 // so that nothing in it formats, links or mentions.
-func fallbackText(spans []span) string {
+func (w *words) fallbackText(spans []span) string {
 	var b strings.Builder
 	for _, s := range spans {
 		switch {
 		case s.emoji != "":
 		case s.link != "":
-			b.WriteString(plainText(s.text) + ": " + escape(s.link))
+			b.WriteString(plainText(s.text) + w.labelSep + escape(s.link))
 		default:
 			b.WriteString(plainText(s.text))
 		}
@@ -285,8 +295,8 @@ func escape(s string) string { return entities.Replace(s) }
 var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // textMessage is a private answer of text.
-func textMessage(spans []span) *blockMessage {
-	return &blockMessage{fallback: fallbackText(spans), rich: [][]span{spans}}
+func (w *words) textMessage(spans []span) *blockMessage {
+	return &blockMessage{fallback: w.fallbackText(spans), rich: [][]span{spans}}
 }
 
 // blockMessage is a private answer: only the asker sees it, with link previews

@@ -132,9 +132,9 @@ func (b *Bot) dispatch(ev socketmode.Event) {
 	case socketmode.EventTypeErrorWriteFailed:
 		if e, ok := ev.Data.(*socketmode.ErrorWriteFailed); ok {
 			key := keyOf(e.Response.EnvelopeID)
-			kind, user, record := b.seen.lookup(key)
+			kind, user := b.seen.lookup(key)
 			b.log.Error("an ack was not written; the person may see a Slack error, and Slack may redeliver the envelope",
-				"envelope_id", key, "kind", kind, "user", user, "record", record, "error", e.Cause)
+				"envelope_id", key, "kind", kind, "user", user, "error", e.Cause)
 		}
 	}
 }

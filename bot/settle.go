@@ -52,6 +52,7 @@ func (b *Bot) plan(env *envelope) (p plan) {
 		}
 	}()
 	p.res, p.fetch = b.decide(env)
+	env.text, env.message = "", nil // read: from here on no text is kept
 	return p
 }
 
@@ -64,7 +65,7 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 		}
 	}()
 	if b.debug {
-		b.log.Debug("decided", "envelope_id", env.key, "kind", env.kind, "user", env.user, "record", env.recordNo,
+		b.log.Debug("decided", "envelope_id", env.key, "kind", env.kind, "user", env.user, "record", p.res.recordNo,
 			"outcome", p.res.outcome, "fetch", p.fetch, "redelivered", p.again, "taken_by_another_replica", s.Taken, "turn_wait", s.Wait)
 	}
 	switch {
@@ -76,20 +77,20 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", env.key)
 		payload := s.FirstAck
 		if s.Fetching && env.inAck {
-			payload = progressNote(b.progress, env.recordNo)
+			payload = progressNote(b.progress, p.res.recordNo)
 		}
 		b.acks.send(ctx, env, payload, false) // remembered here too: a further redelivery is acked again
 	case !p.fetch:
 		b.finish(ctx, env, p.res, false)
 	case s.Wait > 0:
-		b.finish(ctx, env, result{outcome: OutcomeLimited, wait: s.Wait}, false)
+		b.finish(ctx, env, p.res.with(OutcomeLimited, s.Wait), false)
 	case b.inFlight.Load() >= int64(b.cfg.MaxInFlight):
 		b.log.Warn("too many commands in flight: answering busy", "in_flight", b.inFlight.Load(), "max_in_flight", b.cfg.MaxInFlight)
-		b.finish(ctx, env, result{outcome: OutcomeBusy, wait: time.Second}, true)
+		b.finish(ctx, env, p.res.with(OutcomeBusy, time.Second), true)
 	default:
 		var note json.RawMessage
 		if env.inAck {
-			note = progressNote(b.progress, env.recordNo)
+			note = progressNote(b.progress, p.res.recordNo)
 		}
 		b.acks.send(ctx, env, note, false)
 		b.inFlight.Add(1)
@@ -100,7 +101,7 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 					b.respond(context.Background(), env, b.panicked(env, v), false, true)
 				}
 			}()
-			b.respond(context.Background(), env, b.fetch(work, env), false, true)
+			b.respond(context.Background(), env, b.fetch(work, env, p.res), false, true)
 		})
 	}
 }

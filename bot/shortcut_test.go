@@ -1,52 +1,12 @@
 package bot_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
 )
-
-func TestFindRecords(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		text string
-		want []string
-	}{
-		{"候选人张三，背调号 20190415152645093983751，请看一下", []string{"20190415152645093983751"}},
-		{"背调号20190415152645093983751", []string{"20190415152645093983751"}},
-		{"两份：20190415152645093983751 和 ２０１９０４１５１５２６４５０９３９８３７５２", []string{"20190415152645093983751", "20190415152645093983752"}},
-		{"again 20190415152645093983751 and 20190415152645093983751", []string{"20190415152645093983751"}},
-		{"no record here, just 12345", nil},
-		{"<@U0123456789012> and <#C0123456789012|hr> said hi", nil},
-		{"<https://res.yibeidiao.com/x/20190415152645093983751.pdf|report>", nil},
-		{"see https://example.com/r/20190415152645093983751 or www.example.com/20190415152645093983752", nil},
-		{"call 13812345678 or +86 138 1234 5678 or 010-12345678", nil},
-		{"on 2024-12-02 10:30:59, at 20241202103059", nil},
-		{"order ABC1234567890123 and v1.20190415152645093983751", nil},
-		{"<!date^1733140800^{date}|Dec 2> 20190415152645093983751.", []string{"20190415152645093983751"}},
-		{strings.Repeat("1", 33), nil},
-		{"1234567890", []string{"1234567890"}},
-	} {
-		if got := bot.FindRecords(tt.text); !slices.Equal(got, tt.want) {
-			t.Errorf("FindRecords(%q) = %q, want %q", tt.text, got, tt.want)
-		}
-	}
-}
-
-func FuzzFindRecords(f *testing.F) {
-	f.Add("候选人张三，背调号 20190415152645093983751，请看一下")
-	f.Add("<@U1> https://x.y/1234567890 13812345678")
-	f.Fuzz(func(t *testing.T, text string) {
-		for _, r := range bot.FindRecords(text) {
-			if len(r) < 10 || len(r) > 32 || strings.Trim(r, "0123456789") != "" {
-				t.Fatalf("FindRecords(%q) found %q", text, r)
-			}
-		}
-	})
-}
 
 // shortcut uses the message shortcut on a message and returns it once acked.
 func (h *harness) shortcut(sc slacktest.Shortcut) *slacktest.Envelope {

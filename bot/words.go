@@ -36,7 +36,6 @@ type words struct {
 	internal           string
 	unreadable         string
 	wrongCommand       func(command string) string
-	notOneWord         string
 	notDigits          string
 	wrongLength        func(lo, hi, n int) string
 	noRecord           string // a button without a record number
@@ -127,8 +126,7 @@ var english = &words{
 	wrongCommand: func(command string) string {
 		return fmt.Sprintf("This bot answers `%s` only. Please tell the bot's admin which command you typed.", command)
 	},
-	notOneWord: "Give one record number only, with nothing else around it.",
-	notDigits:  "A record number has only the digits 0 to 9.",
+	notDigits: "A record number has only the digits 0 to 9.",
 	wrongLength: func(lo, hi, n int) string {
 		return fmt.Sprintf("A record number usually has 23 digits (%d to %d are accepted); that one has %d. Please check it and try again.", lo, hi, n)
 	},

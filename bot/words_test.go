@@ -42,7 +42,6 @@ func everyAnswer() []result {
 	return []result{
 		{outcome: OutcomeLink, report: report},
 		{outcome: OutcomeHelp},
-		{outcome: OutcomeBadInput, input: &InputError{Problem: NotOneWord}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NotDigits}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: WrongLength, Digits: 3}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordData}},
@@ -69,6 +68,9 @@ func everyAnswer() []result {
 		{outcome: OutcomeInternal, err: errors.New("something nobody expected")},
 		{outcome: OutcomeChoose, records: []string{"20190415152645093983751", "20190415152645093983752"}},
 		{outcome: OutcomeChoose, records: []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}},
+		{outcome: OutcomeChoose, typed: true, records: []string{"20190415152645093983751", "20190415152645093983752"}},
+		{outcome: OutcomeChoose, cut: true, records: []string{"20190415152645093983751", "20190415152645093983752"}},
+		{outcome: OutcomeBadInput, cut: true, input: &InputError{Problem: NoRecordInMessage}},
 	}
 }
 

@@ -157,11 +157,13 @@ func (s *Server) SendClick(ctx context.Context, c Click) (*Envelope, error) {
 
 // Shortcut is a message shortcut used on a message in a channel.
 type Shortcut struct {
-	UserID     string
-	ChannelID  string // default C0FAKECHAN
-	CallbackID string // default tempreport_from_message
-	Text       string // the message's text
-	Blocks     []any  // the message's blocks, if any
+	UserID      string
+	ChannelID   string // default C0FAKECHAN
+	CallbackID  string // default tempreport_from_message
+	Text        string // the message's text
+	Blocks      []any  // the message's blocks, if any
+	Attachments []any  // the message's legacy attachments, if any
+	ThreadTS    string // the thread the message is in, if any
 }
 
 // SendShortcut delivers a message_action interaction to the bot.
@@ -176,6 +178,12 @@ func (s *Server) SendShortcut(ctx context.Context, sc Shortcut) (*Envelope, erro
 	message := map[string]any{"type": "message", "user": "U0POSTER", "ts": "1700000000.000100", "text": sc.Text}
 	if sc.Blocks != nil {
 		message["blocks"] = sc.Blocks
+	}
+	if sc.Attachments != nil {
+		message["attachments"] = sc.Attachments
+	}
+	if sc.ThreadTS != "" {
+		message["thread_ts"] = sc.ThreadTS
 	}
 	payload := map[string]any{
 		"type":                  "message_action",
