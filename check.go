@@ -165,6 +165,21 @@ func (c *checker) steps() []step {
 			return "Redis answers at " + addr + "; replicas will share one vendor budget, each person's limit and the redelivery memory", nil
 		}})
 	}
+	if c.cfg.bot.Language == bot.LanguageAuto && len(c.cfg.bot.AllowedUsers) > 0 {
+		user := c.cfg.bot.AllowedUsers[0]
+		steps = append(steps, step{name: "each person's language (users.info with include_locale for " + user + ")", run: func(ctx context.Context) (string, error) {
+			u, err := api.GetUserInfoContext(ctx, user, slack.GetUserInfoOptionIncludeLocale(true))
+			if err != nil {
+				return "", fmt.Errorf("BOT_LANGUAGE=auto reads each person's Slack language with users.info, which needs the users:read scope "+
+					"(add it in the app's OAuth & Permissions, reinstall, or set BOT_LANGUAGE to en or zh)\n    (%w)", err)
+			}
+			lang, ok := bot.Language(u.Locale)
+			if !ok {
+				lang = c.cfg.bot.FallbackLanguage + ", the fallback"
+			}
+			return fmt.Sprintf("%s's Slack language is %q: answered in %s", user, u.Locale, lang), nil
+		}})
+	}
 	for _, g := range c.cfg.bot.AllowedGroups {
 		steps = append(steps, step{name: "allowed user group " + g + " (usergroups.users.list)", run: func(ctx context.Context) (string, error) {
 			members, err := api.GetUserGroupMembersContext(ctx, g)

@@ -104,6 +104,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.vendor.verify = r.boolean("YIBEIDIAO_VERIFY_RESPONSE", true)
 	c.bot.CommandTimeout = r.duration("COMMAND_TIMEOUT", 0, time.Second, maxTimeout, "")
 	c.bot.Language = r.language()
+	c.bot.FallbackLanguage = r.fallbackLanguage()
 	c.bot = c.bot.WithDefaults()
 	if c.bot.GroupMaxStale <= c.bot.GroupRefresh {
 		r.bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v",
@@ -159,15 +160,32 @@ func (r *reader) err() error {
 	return fmt.Errorf("configuration:\n%w", errors.Join(r.errs...))
 }
 
-// language is BOT_LANGUAGE as one of bot.Languages; "" when unset.
+// language is BOT_LANGUAGE as one of bot.Languages or bot.LanguageAuto;
+// "" when unset.
 func (r *reader) language() string {
 	v := r.text("BOT_LANGUAGE", "")
+	if v == "" || strings.EqualFold(v, bot.LanguageAuto) {
+		return strings.ToLower(v)
+	}
+	l, ok := bot.Language(v)
+	if !ok {
+		r.bad("BOT_LANGUAGE", "must be one of %s (zh-CN and zh-Hans mean zh) or %s (each person's Slack language), not %s",
+			strings.Join(bot.Languages, ", "), bot.LanguageAuto, showable(v))
+	}
+	return l
+}
+
+// fallbackLanguage is BOT_LANGUAGE_FALLBACK, the language of people whose
+// Slack language the bot does not speak, with BOT_LANGUAGE=auto; "" when
+// unset.
+func (r *reader) fallbackLanguage() string {
+	v := r.text("BOT_LANGUAGE_FALLBACK", "")
 	if v == "" {
 		return ""
 	}
 	l, ok := bot.Language(v)
 	if !ok {
-		r.bad("BOT_LANGUAGE", "must be one of %s (zh-CN and zh-Hans mean zh), not %s", strings.Join(bot.Languages, ", "), showable(v))
+		r.bad("BOT_LANGUAGE_FALLBACK", "must be one of %s, not %s", strings.Join(bot.Languages, ", "), showable(v))
 	}
 	return l
 }

@@ -472,6 +472,14 @@ func TestCheck(t *testing.T) {
 	}{
 		{name: "all good", wantOK: true, wantLines: []string{"… Slack bot token (auth.test)", "✓ Slack bot token", "workspace", "✓ Slack app-level token",
 			"✓ vendor credentials", "✓ allowed user group S0HRTEAM", "2 members", "All 4 required checks passed", "2 allowed users, 1 allowed group"}},
+		{name: "each person's language", change: func(e env, f fakes) {
+			e["BOT_LANGUAGE"] = "auto"
+			f.slack.SetLocale("U0ALLOWED", "zh-CN")
+		}, wantOK: true, wantLines: []string{"✓ each person's language", `U0ALLOWED's Slack language is "zh-CN": answered in zh`, "All 5 required checks passed"}},
+		{name: "each person's language unreadable", change: func(e env, f fakes) {
+			e["BOT_LANGUAGE"] = "auto"
+			f.slack.FailUserInfo(true)
+		}, wantLines: []string{"✗ each person's language", "users:read", "1 of 5 required checks failed"}},
 		{name: "one of each", change: func(e env, f fakes) {
 			f.slack.SetUserGroup("S0HRTEAM", "U0GROUPIE")
 			e["ALLOWED_USER_IDS"] = "U0ALLOWED"

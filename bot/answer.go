@@ -38,10 +38,11 @@ const (
 // (within answerTimeout, even when the work context is cancelled: an answer
 // must go out), and writes env's one audit line.
 func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
-	body, err := b.words.render(res, answerFor{user: env.user, recordNo: res.recordNo, replace: env.replace, command: b.cfg.Command})
+	w := b.wordsFor(env.user, inAck)
+	body, err := w.render(res, answerFor{user: env.user, recordNo: res.recordNo, replace: env.replace, command: b.cfg.Command})
 	if err != nil {
 		res = result{outcome: OutcomeInternal, err: err}
-		body, _ = b.words.render(res, answerFor{command: b.cfg.Command})
+		body, _ = w.render(res, answerFor{command: b.cfg.Command})
 	}
 	// Given back before the answer leaves: a person who has read it may
 	// ask again at once.
@@ -69,6 +70,29 @@ func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, too
 		}
 	}
 	b.writeAudit(env, res, level, delivery, postErr)
+}
+
+// wordsFor is the language to answer user in. In an ack it never waits (the
+// settle goroutine acks in the ack only when the language is known);
+// otherwise it waits a bounded time for the person's language to be read,
+// and a lookup that fails or is slow gets the fallback language, said once
+// in the log.
+func (b *Bot) wordsFor(user string, inAck bool) *words {
+	if b.locales == nil {
+		return b.words
+	}
+	if inAck {
+		if w := b.wordsNow(user); w != nil {
+			return w
+		}
+		return b.words
+	}
+	lang, err := b.locales.Language(context.Background(), user)
+	if err != nil {
+		b.log.Warn("could not read a person's Slack language; answering in the fallback language", "user", user,
+			"fallback", b.cfg.FallbackLanguage, "error", err, "hint", b.cfg.Hint(err))
+	}
+	return languages[lang]
 }
 
 // writeAudit writes the one log line of an envelope. It never logs the report

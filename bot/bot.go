@@ -53,7 +53,10 @@ type Config struct {
 	MaxInFlight    int           // commands waiting on the vendor at once; beyond, "busy"; default 1000
 	DrainTimeout   time.Duration // at shutdown, how long commands in flight may still run; default 5s
 	HTTPClient     *http.Client  // for Slack's Web API and response URLs; default: 10s timeout, connections kept for every post that may run at once
-	Language       string        // what people are answered in: one of [Languages], or a tag [Language] reads; default "en"
+	Language       string        // what people are answered in: one of [Languages], a tag [Language] reads, or [LanguageAuto]; default "en"
+	// FallbackLanguage is, with LanguageAuto, the language of people whose
+	// Slack language the bot does not speak or could not read; default "en".
+	FallbackLanguage string
 	Logger         *slog.Logger  // default slog.Default()
 	// Observer is told what the bot did, for metrics. Default: nobody.
 	Observer Observer
@@ -77,6 +80,11 @@ const (
 	DefaultDrainTimeout   = 5 * time.Second
 	DefaultMaxInFlight    = 1000
 )
+
+// LanguageAuto, as [Config.Language], answers each person in their own
+// Slack language when the bot speaks it (read with users.info, scope
+// users:read), and in FallbackLanguage otherwise.
+const LanguageAuto = "auto"
 
 // maxPosts bounds the answers being posted at once.
 const maxPosts = 64
@@ -113,6 +121,9 @@ func (cfg Config) WithDefaults() Config {
 	if cfg.Language == "" {
 		cfg.Language = "en"
 	}
+	if cfg.FallbackLanguage == "" {
+		cfg.FallbackLanguage = "en"
+	}
 	return cfg
 }
 
@@ -148,9 +159,12 @@ type Bot struct {
 	vendor ReportGenerator
 	log    *slog.Logger
 	debug  bool // the logger writes debug lines: only then are they built
-	words  *words
-	// progress is the progress note's JSON, made once: see progressNote.
-	progress string
+	words  *words // the language everyone is answered in, or the fallback language with auto
+	// locales is each person's language, with LanguageAuto; nil otherwise.
+	locales *locales
+	// progress is each language's progress note as JSON, made once: see
+	// progressNote.
+	progress map[*words]string
 	sm       *socketmode.Client
 	access   *access
 	acks     *acks
@@ -179,9 +193,17 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		return nil, errors.New("bot: no report generator")
 	}
 	cfg = cfg.WithDefaults().withDependencies()
+	auto := cfg.Language == LanguageAuto
 	lang, ok := Language(cfg.Language)
+	if auto {
+		lang, ok = Language(cfg.FallbackLanguage)
+	}
 	if !ok {
-		return nil, fmt.Errorf("bot: no language %q; there are %v", cfg.Language, Languages)
+		return nil, fmt.Errorf("bot: no language %q (fallback %q); there are %v and %s", cfg.Language, cfg.FallbackLanguage, Languages, LanguageAuto)
+	}
+	progress := map[*words]string{}
+	for _, w := range languages {
+		progress[w] = w.progressTemplate()
 	}
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
@@ -197,7 +219,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		log:       cfg.Logger,
 		debug:     cfg.Logger.Enabled(context.Background(), slog.LevelDebug),
 		words:     languages[lang],
-		progress:  languages[lang].progressTemplate(),
+		progress:  progress,
 		sm:        sm,
 		seen:      seen,
 		acks:      &acks{sm: sm, ledger: cfg.Ledger, observer: cfg.Observer, log: cfg.Logger, seen: seen},
@@ -205,6 +227,9 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)
 		}),
+	}
+	if auto {
+		b.locales = newLocales(api, lang)
 	}
 	b.health.Store(&health{status: "not started"})
 	return b, nil

@@ -136,6 +136,35 @@ func (l *locales) Language(ctx context.Context, user string) (lang string, err e
 	return e.lang, nil
 }
 
+// Known is the language to answer user in if it is known now; it never
+// waits. When it is not known, a lookup starts (if none is running) for
+// [locales.Language] to wait on.
+func (l *locales) Known(user string) (lang string, ok bool) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.people[user]
+	switch {
+	case e != nil && isDone(e) && now.Before(e.expires):
+		return e.lang, true
+	case e == nil || isDone(e):
+		if e != nil {
+			l.drop(e)
+		}
+		if l.inFlight < l.maxInFlight {
+			e = &localeEntry{user: user, done: make(chan struct{})}
+			e.elem = l.order.PushBack(e)
+			l.people[user] = e
+			for len(l.people) > l.max {
+				l.drop(l.order.Front().Value.(*localeEntry))
+			}
+			l.inFlight++
+			go l.lookUp(e)
+		}
+	}
+	return "", false
+}
+
 // lookUp reads a person's locale and keeps what it makes of it.
 func (l *locales) lookUp(e *localeEntry) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)

@@ -76,8 +76,8 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 	case s.Taken:
 		b.log.Info("Slack redelivered an envelope another replica served; acked it again, not served twice", "envelope_id", env.key)
 		payload := s.FirstAck
-		if s.Fetching && env.inAck {
-			payload = progressNote(b.progress, p.res.recordNo)
+		if w := b.wordsNow(env.user); s.Fetching && env.inAck && w != nil {
+			payload = progressNote(b.progress[w], p.res.recordNo)
 		}
 		b.acks.send(ctx, env, payload, false) // remembered here too: a further redelivery is acked again
 	case !p.fetch:
@@ -89,8 +89,8 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 		b.finish(ctx, env, p.res.with(OutcomeBusy, time.Second), true)
 	default:
 		var note json.RawMessage
-		if env.inAck {
-			note = progressNote(b.progress, p.res.recordNo)
+		if w := b.wordsNow(env.user); env.inAck && w != nil {
+			note = progressNote(b.progress[w], p.res.recordNo)
 		}
 		b.acks.send(ctx, env, note, false)
 		b.inFlight.Add(1)
@@ -108,9 +108,11 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 
 // finish ends an envelope whose answer is known without the vendor: a
 // command's answer goes in its ack; anything else is acked at once and
-// answered on its response URL. tookTurn says the person's turn was taken.
+// answered on its response URL, as is a command from someone whose
+// language is still being looked up. tookTurn says the person's turn was
+// taken.
 func (b *Bot) finish(ctx context.Context, env *envelope, res result, tookTurn bool) {
-	if env.inAck {
+	if env.inAck && b.wordsNow(env.user) != nil {
 		b.respond(ctx, env, res, true, tookTurn)
 		return
 	}
@@ -124,4 +126,18 @@ func (b *Bot) panicked(env *envelope, v any) result {
 	b.log.Error("panic while serving an envelope", "panic", fmt.Sprint(v), "stack", string(debug.Stack()),
 		"envelope_id", env.key, "user", env.user)
 	return result{outcome: OutcomeInternal, err: fmt.Errorf("bot: panic: %v", v)}
+}
+
+// wordsNow is the language to answer user in, if it is known without
+// waiting: always, unless each person is answered in their own language
+// and user's is still being looked up (then nil).
+func (b *Bot) wordsNow(user string) *words {
+	if b.locales == nil {
+		return b.words
+	}
+	lang, ok := b.locales.Known(user)
+	if !ok {
+		return nil
+	}
+	return languages[lang]
 }
