@@ -57,7 +57,7 @@ type Config struct {
 	// FallbackLanguage is, with LanguageAuto, the language of people whose
 	// Slack language the bot does not speak or could not read; default "en".
 	FallbackLanguage string
-	Logger         *slog.Logger  // default slog.Default()
+	Logger           *slog.Logger // default slog.Default()
 	// Observer is told what the bot did, for metrics. Default: nobody.
 	Observer Observer
 	// Ledger holds the redelivery memory shared between replicas and each
@@ -158,7 +158,7 @@ type Bot struct {
 	cfg    Config
 	vendor ReportGenerator
 	log    *slog.Logger
-	debug  bool // the logger writes debug lines: only then are they built
+	debug  bool   // the logger writes debug lines: only then are they built
 	words  *words // the language everyone is answered in, or the fallback language with auto
 	// locales is each person's language, with LanguageAuto; nil otherwise.
 	locales *locales
