@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hr-tools/tempreport/internal/batch"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -15,34 +16,84 @@ import (
 // anyway (then redelivers).
 const ackTimeout = 3 * time.Second
 
-// acks sends every ack and remembers what each carried, so that a
-// redelivery is acked the same way. It is used from the settle goroutine
-// only, never from the read loop: a full slack-go queue blocks until the
-// socket takes a write.
+// acks is the one place acks are sent from. Each is remembered, with what
+// it carried, so that a redelivery is acked the same way. With a ledger
+// that answers at once (one replica) the settle goroutine writes its acks
+// itself; with a shared one, it queues them for a goroutine of their own,
+// so that the next batch's round trip to the ledger overlaps this batch's
+// acks. (slack-go's queue is short, and a full one blocks until the socket
+// takes a write.) The read loop never acks.
 type acks struct {
 	sm       *socketmode.Client
 	ledger   Ledger
 	observer Observer
 	log      *slog.Logger
 	seen     *seenEnvelopes
+	queue    *batch.Queue[pendingAck] // nil: written by whoever sends
+}
+
+// pendingAck is an ack on its way to slack-go.
+type pendingAck struct {
+	env     *envelope
+	payload json.RawMessage
+}
+
+func newAcks(sm *socketmode.Client, ledger Ledger, observer Observer, log *slog.Logger, seen *seenEnvelopes) *acks {
+	a := &acks{sm: sm, ledger: ledger, observer: observer, log: log, seen: seen}
+	if !ledger.Immediate() {
+		a.queue = batch.New(0, func(batch []pendingAck) {
+			ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+			defer cancel()
+			for _, p := range batch {
+				a.write(ctx, p)
+			}
+		})
+	}
+	return a
+}
+
+// run writes queued acks until ctx is done, then what is still queued.
+func (a *acks) run(ctx context.Context) {
+	if a.queue != nil {
+		a.queue.Run(ctx)
+	}
+}
+
+// wait waits until every queued ack is written.
+func (a *acks) wait() {
+	if a.queue != nil {
+		a.queue.Wait()
+	}
 }
 
 // send acks env, with payload as a command's immediate reply (the answer's
-// JSON or the progress note; nil for a bare ack). share passes an answer
-// on to the ledger, for a redelivery that reaches another replica.
+// JSON or the progress note; nil for a bare ack), within ctx if it writes
+// it itself. share passes an answer on to the ledger, for a redelivery that
+// reaches another replica.
 func (a *acks) send(ctx context.Context, env *envelope, payload json.RawMessage, share bool) {
 	a.seen.acked(env.key, payload)
 	if share {
 		a.ledger.Acked(env.key, payload)
 	}
-	var p any
-	if payload != nil {
-		p = payload // an untyped nil sends no "payload" at all
+	if a.queue != nil {
+		a.queue.Push(pendingAck{env, payload})
+		return
 	}
-	a.observer.Acked(time.Since(env.read))
-	if err := a.sm.AckCtx(ctx, env.id, p); err != nil {
-		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", env.key,
-			"kind", env.kind, "user", env.user, "error", err)
+	a.write(ctx, pendingAck{env, payload})
+}
+
+// write hands an ack to slack-go. One that slack-go does not take within
+// ctx (no socket) fails: Slack has shown the person an error by then
+// anyway, and will redeliver.
+func (a *acks) write(ctx context.Context, p pendingAck) {
+	var payload any
+	if p.payload != nil {
+		payload = p.payload // an untyped nil sends no "payload" at all
+	}
+	a.observer.Acked(time.Since(p.env.read))
+	if err := a.sm.AckCtx(ctx, p.env.id, payload); err != nil {
+		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.env.key,
+			"kind", p.env.kind, "user", p.env.user, "error", err)
 	}
 }
 

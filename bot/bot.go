@@ -222,7 +222,7 @@ func New(vendor ReportGenerator, cfg Config) (*Bot, error) {
 		progress:  progress,
 		sm:        sm,
 		seen:      seen,
-		acks:      &acks{sm: sm, ledger: cfg.Ledger, observer: cfg.Observer, log: cfg.Logger, seen: seen},
+		acks:      newAcks(sm, cfg.Ledger, cfg.Observer, cfg.Logger, seen),
 		postSlots: make(chan struct{}, maxPosts),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return api.GetUserGroupMembersContext(ctx, g)

@@ -27,6 +27,11 @@ type Ledger interface {
 	Acked(envelopeID string, payload json.RawMessage)
 	// GiveBack returns a turn taken from user.
 	GiveBack(ctx context.Context, user string)
+	// Immediate reports whether Settle answers at once, from this
+	// process's memory: then the goroutine that settles writes the acks
+	// itself. Otherwise the acks go to a goroutine of their own, so that
+	// the next Settle's round trip overlaps them.
+	Immediate() bool
 }
 
 // Claim asks the ledger for an envelope and maybe a turn.
@@ -74,5 +79,7 @@ func (p *personalLimits) settle(c Claim, now time.Time) Settlement {
 }
 
 func (p *personalLimits) Acked(string, json.RawMessage) {}
+
+func (p *personalLimits) Immediate() bool { return true }
 
 func (p *personalLimits) GiveBack(_ context.Context, user string) { p.giveBack(user) }

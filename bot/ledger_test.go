@@ -56,6 +56,8 @@ func (o *otherReplica) Acked(envelopeID string, payload json.RawMessage) {
 
 func (o *otherReplica) GiveBack(ctx context.Context, user string) { o.turns.GiveBack(ctx, user) }
 
+func (o *otherReplica) Immediate() bool { return false }
+
 func TestSharedLedgerSettlesInArrivalOrder(t *testing.T) {
 	t.Parallel()
 	ledger := &otherReplica{turns: bot.NewLocalLedger(rate.Limit(1), 100)}

@@ -38,8 +38,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	bg.Go(func() { b.trimEvery(sock, time.Minute) })
 	b.queue = batch.New(0, func(envs []*envelope) { b.settle(work, envs) })
 	settling, stopSettling := context.WithCancel(context.WithoutCancel(ctx))
-	var settler sync.WaitGroup
+	acking, stopAcking := context.WithCancel(context.WithoutCancel(ctx))
+	var settler, acker sync.WaitGroup
 	settler.Go(func() { b.queue.Run(settling) })
+	acker.Go(func() { b.acks.run(acking) })
 	b.log.Info("bot started", "command", b.cfg.Command, "allowed_users", len(b.cfg.AllowedUsers), "allowed_groups", len(b.cfg.AllowedGroups))
 
 	var exitErr error
@@ -66,7 +68,7 @@ serve:
 	}
 	b.log.Info("shutting down: finishing commands in flight", "in_flight", b.inFlight.Load(), "drain_timeout", b.cfg.DrainTimeout)
 	idle := make(chan struct{})
-	go func() { b.queue.Wait(); b.wg.Wait(); close(idle) }()
+	go func() { b.queue.Wait(); b.wg.Wait(); b.acks.wait(); close(idle) }()
 	grace := time.NewTimer(b.cfg.DrainTimeout)
 	defer grace.Stop()
 	var giveUp <-chan time.Time
@@ -88,6 +90,8 @@ drain:
 	}
 	stopSettling()
 	settler.Wait()
+	stopAcking()
+	acker.Wait()
 	stopSocket()
 	bg.Wait()
 	b.log.Info("bot stopped")

@@ -33,7 +33,7 @@ func (b *Bot) settle(work context.Context, envs []*envelope) {
 		claims = append(claims, Claim{EnvelopeID: env.key, User: env.user, Turn: plans[i].fetch})
 	}
 	settled := b.cfg.Ledger.Settle(context.WithoutCancel(work), claims)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(work), ackTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(work), ackTimeout) // bounds the acks written from here
 	defer cancel()
 	for i, env := range envs {
 		var s Settlement

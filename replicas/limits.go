@@ -260,6 +260,9 @@ func (l *ledger) Acked(envelopeID string, payload json.RawMessage) {
 	l.s.acked.Push(ackedPayload{key: l.envelopeKey(envelopeID), payload: payload})
 }
 
+// Immediate is false: Settle makes a round trip to Redis.
+func (l *ledger) Immediate() bool { return false }
+
 // GiveBack returns a person's turn in Redis, or in the fallback while
 // Redis is down (a turn taken in one and given back in the other is a
 // small, bounded error during an outage).
