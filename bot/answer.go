@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
@@ -25,6 +26,10 @@ const (
 	deliveryNone      = "none"
 )
 
+// answerBuffers hold answers being encoded and posted: most answers are a
+// link posted once, and need no memory of their own after the post.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // Posting answers: how long two tries may take, and how long to wait
 // before the second.
 const (
@@ -38,11 +43,12 @@ const (
 // (within answerTimeout, even when the work context is cancelled: an answer
 // must go out), and writes env's one audit line.
 func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
-	w := b.wordsFor(env.user, inAck)
-	body, err := w.render(res, answerFor{user: env.user, recordNo: res.recordNo, replace: env.replace, command: b.cfg.Command})
-	if err != nil {
-		res = result{outcome: OutcomeInternal, err: err}
-		body, _ = w.render(res, answerFor{command: b.cfg.Command})
+	buf := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(buf)
+	body := b.wordsFor(env.user, inAck).render((*buf)[:0], res,
+		answerFor{user: env.user, recordNo: res.recordNo, replace: env.replace, command: b.cfg.Command})
+	if body != nil {
+		*buf = body[:0] // keep what it grew to
 	}
 	// Given back before the answer leaves: a person who has read it may
 	// ask again at once.
@@ -55,6 +61,9 @@ func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, too
 	var postErr error
 	switch {
 	case inAck:
+		if body != nil {
+			body = bytes.Clone(body) // the ack is remembered: it outlives the buffer
+		}
 		b.acks.send(ctx, env, body, body != nil)
 		delivery = deliveryInAck
 	case body != nil:
@@ -145,7 +154,7 @@ func (b *Bot) writeAudit(env *envelope, res result, level slog.Level, delivery s
 // credential (anyone holding it can post as the app for 30 minutes), so no
 // error from here contains it.
 func (b *Bot) postAnswer(ctx context.Context, responseURL string, body []byte) error {
-	if !usableResponseURL(responseURL) {
+	if responseURL == "" { // decide refused any other unusable one before a vendor turn was spent on it
 		return errNoResponseURL
 	}
 	select {

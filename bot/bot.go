@@ -170,7 +170,11 @@ type Bot struct {
 	acks     *acks
 	seen     *seenEnvelopes
 	// queue carries envelopes from the read loop to the settle goroutine.
-	queue     *batch.Queue[*envelope]
+	queue *batch.Queue[*envelope]
+	// plans and claims are the settle goroutine's own, reused from batch
+	// to batch.
+	plans     []plan
+	claims    []Claim
 	postSlots chan struct{} // one per answer being posted
 	draining  atomic.Bool   // shutting down: new envelopes are answered "restarting"
 

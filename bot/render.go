@@ -19,14 +19,14 @@ type answerFor struct {
 	replace                 bool // a fresh link replaces the message it was asked from
 }
 
-// render is the answer to res as the JSON Slack takes: nil when there is
-// none (an ignored envelope).
-func (w *words) render(res result, a answerFor) (json.RawMessage, error) {
+// render appends the answer to res, as the JSON Slack takes, to dst; nil
+// when there is none (an ignored envelope).
+func (w *words) render(dst []byte, res result, a answerFor) []byte {
 	msg := w.compose(res, a)
 	if msg == nil {
-		return nil, nil
+		return nil
 	}
-	return msg.appendJSON(make([]byte, 0, 2048)), nil
+	return msg.appendJSON(dst)
 }
 
 // ProgressPrefix begins a command's ack when the answer follows on the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 )
 
@@ -22,8 +23,13 @@ type plan struct {
 // each with its ack and, for a fetch, the vendor call. It is the only
 // goroutine that acks, and it never waits on the vendor or a post.
 func (b *Bot) settle(work context.Context, envs []*envelope) {
-	plans := make([]plan, len(envs))
-	claims := make([]Claim, 0, len(envs))
+	plans := slices.Grow(b.plans[:0], len(envs))[:len(envs)]
+	claims := slices.Grow(b.claims[:0], len(envs))
+	defer func() { // kept for the next batch, holding nothing
+		clear(plans)
+		clear(claims)
+		b.plans, b.claims = plans[:0], claims[:0]
+	}()
 	for i, env := range envs {
 		if !b.seen.remember(env) {
 			plans[i].again = true
