@@ -71,6 +71,9 @@ func (a *acks) wait() {
 // it itself. share passes an answer on to the ledger, for a redelivery that
 // reaches another replica.
 func (a *acks) send(ctx context.Context, env *envelope, payload json.RawMessage, share bool) {
+	if len(payload) == 0 {
+		payload = nil // an empty payload is no payload: slack-go cannot encode it
+	}
 	a.seen.acked(env.key, payload)
 	if share {
 		a.ledger.Acked(env.key, payload)
