@@ -111,6 +111,9 @@ const maxLogValue = 400
 // before it is cut, so that a secret across the cut cannot leave its first
 // half in the log.
 func (s *scrubber) clip(a slog.Attr) slog.Attr {
+	if a.Key == "stack" {
+		return a // a panic's stack is the program's own, and its failing line is past any cut
+	}
 	var v string
 	switch a.Value.Kind() {
 	case slog.KindString:

@@ -68,7 +68,9 @@ func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, too
 		delivery = deliveryInAck
 	case body != nil:
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		postErr = b.postAnswer(ctx, env.responseURL, body)
+		// A copy: net/http may read a request body after Do returns, and the
+		// buffer goes back to the pool when this function does.
+		postErr = b.postAnswer(ctx, env.responseURL, bytes.Clone(body))
 		cancel()
 		delivery = deliveryDelivered
 		if postErr != nil {
