@@ -89,7 +89,7 @@ func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, too
 // and a lookup that fails or is slow gets the fallback language, said once
 // in the log.
 func (b *Bot) wordsFor(user string, inAck bool) *words {
-	if b.locales == nil {
+	if b.locales == nil || user == "" {
 		return b.words
 	}
 	if inAck {

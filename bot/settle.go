@@ -118,7 +118,9 @@ func (b *Bot) end(ctx, work context.Context, env *envelope, p plan, s Settlement
 // language is still being looked up. tookTurn says the person's turn was
 // taken.
 func (b *Bot) finish(ctx context.Context, env *envelope, res result, tookTurn bool) {
-	if env.inAck && b.wordsNow(env.user) != nil {
+	// Without a person or a response URL, the ack is the only way out:
+	// then it goes there in whatever language is known now.
+	if env.inAck && (env.user == "" || !usableResponseURL(env.responseURL) || b.wordsNow(env.user) != nil) {
 		b.respond(ctx, env, res, true, tookTurn)
 		return
 	}
@@ -138,7 +140,7 @@ func (b *Bot) panicked(env *envelope, v any) result {
 // waiting: always, unless each person is answered in their own language
 // and user's is still being looked up (then nil).
 func (b *Bot) wordsNow(user string) *words {
-	if b.locales == nil {
+	if b.locales == nil || user == "" {
 		return b.words
 	}
 	lang, ok := b.locales.Known(user)
