@@ -233,9 +233,8 @@ func (r *reader) vendorID(name string) string {
 	return v
 }
 
-// url reads an absolute http(s) URL: one, with no spaces (an inline comment
-// after the value ends up inside it).
-// url reads an absolute http(s) URL; unset, it is "" and the caller's
+// url reads one absolute http(s) URL, with no spaces (an inline comment
+// after the value would end up inside it); unset, it is "" and the caller's
 // default (def, named in the errors) applies.
 func (r *reader) url(name, def string) string {
 	v := r.text(name, "")

@@ -40,7 +40,9 @@ const (
 )
 
 // envelope is what the bot read from one Socket Mode envelope: the facts
-// every later stage needs, built once by [readEnvelope] and never changed.
+// every later stage needs, built once by [readEnvelope]. The settle
+// goroutine drops text and message once it has decided; nothing else
+// changes.
 type envelope struct {
 	id   string    // Slack's envelope ID: what the ack names
 	key  string    // id, or a fixed-size digest of one longer than Slack sends: what memory, Redis and logs hold

@@ -99,14 +99,7 @@ func (l *locales) Language(ctx context.Context, user string) (lang string, err e
 			l.mu.Unlock()
 			return l.fallback, nil // Slack is slow for many people at once: the slow lookups have said so
 		}
-		e = &localeEntry{user: user, done: make(chan struct{})}
-		e.elem = l.order.PushBack(e)
-		l.people[user] = e
-		for len(l.people) > l.max {
-			l.drop(l.order.Front().Value.(*localeEntry))
-		}
-		l.inFlight++
-		go l.lookUp(e)
+		e = l.start(user)
 	}
 	l.mu.Unlock()
 
@@ -152,17 +145,24 @@ func (l *locales) Known(user string) (lang string, ok bool) {
 			l.drop(e)
 		}
 		if l.inFlight < l.maxInFlight {
-			e = &localeEntry{user: user, done: make(chan struct{})}
-			e.elem = l.order.PushBack(e)
-			l.people[user] = e
-			for len(l.people) > l.max {
-				l.drop(l.order.Front().Value.(*localeEntry))
-			}
-			l.inFlight++
-			go l.lookUp(e)
+			l.start(user)
 		}
 	}
 	return "", false
+}
+
+// start begins a lookup of user's language, keeping at most l.max people.
+// The caller holds l.mu and has checked l.inFlight.
+func (l *locales) start(user string) *localeEntry {
+	e := &localeEntry{user: user, done: make(chan struct{})}
+	e.elem = l.order.PushBack(e)
+	l.people[user] = e
+	for len(l.people) > l.max {
+		l.drop(l.order.Front().Value.(*localeEntry))
+	}
+	l.inFlight++
+	go l.lookUp(e)
+	return e
 }
 
 // lookUp reads a person's locale and keeps what it makes of it.

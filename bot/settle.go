@@ -20,8 +20,8 @@ type plan struct {
 // settle ends a batch of envelopes, in the order the loop read them: it
 // recognises redeliveries, decides each envelope, settles the new ones with
 // the [Ledger] in one call (one Redis round trip for the batch), and ends
-// each with its ack and, for a fetch, the vendor call. It is the only
-// goroutine that acks, and it never waits on the vendor or a post.
+// each with its ack and, for a fetch, the vendor call. Every ack starts
+// here (see [acks]); it never waits on the vendor or a post.
 func (b *Bot) settle(work context.Context, envs []*envelope) {
 	plans := slices.Grow(b.plans[:0], len(envs))[:len(envs)]
 	claims := slices.Grow(b.claims[:0], len(envs))
