@@ -1,0 +1,65 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// A Transport brings what Slack delivers to the bot and writes the bot's
+// acks: Socket Mode (package socket) or HTTP request mode (package
+// httpmode). It knows how bytes arrive; the bot decides what they mean.
+type Transport interface {
+	// Serve hands every delivery to h, in the order it arrived, until ctx
+	// is done; then it returns nil. While it serves, every delivery handed
+	// to h is acked through its [Delivery.Ack]. It returns an error early
+	// when it can never serve (Slack refused the app token, the address is
+	// taken).
+	Serve(ctx context.Context, h Handler) error
+	// Ready reports whether Slack can reach the bot through the transport
+	// now, and if not, why. It is safe to call from any goroutine.
+	Ready() (ready bool, status string)
+}
+
+// Handler takes deliveries from a [Transport]; [*Bot] is one. Its methods
+// never block and never ack: the ack is written later, exactly once,
+// through the delivery's Ack.
+type Handler interface {
+	HandleCommand(d Delivery, cmd slack.SlashCommand)
+	HandleInteraction(d Delivery, cb slack.InteractionCallback)
+	// HandleEvent takes an Events API callback (type event_callback).
+	HandleEvent(d Delivery, ev slackevents.EventsAPIEvent)
+	// HandleUnreadable takes a delivery the transport could not decode;
+	// payloadType is Slack's name for what it was ("slash_commands",
+	// "interactive", "events_api"), "" if not even that was readable.
+	HandleUnreadable(d Delivery, payloadType string, err error)
+}
+
+// Delivery is how one payload reached the bot, and the way to ack it.
+type Delivery struct {
+	// ID is what identifies the delivery when Slack sends it again: Socket
+	// Mode's envelope ID, or an event's event_id (a retried event may come
+	// in a new envelope, or a new HTTP request). "" when the transport
+	// never sends a payload twice (HTTP commands and interactions).
+	ID string
+	// Received is when the transport read it.
+	Received time.Time
+	// Ack writes the delivery's one ack.
+	Ack Acker
+}
+
+// Acker writes the ack of one delivery. The bot calls it exactly once per
+// delivery, never from a Handler method. body is the ack's JSON (a
+// command's message, a form's errors or its next view); nil for a bare ack.
+type Acker interface {
+	Ack(ctx context.Context, body json.RawMessage) error
+}
+
+// AckFunc is an [Acker] written as a function.
+type AckFunc func(ctx context.Context, body json.RawMessage) error
+
+// Ack calls f.
+func (f AckFunc) Ack(ctx context.Context, body json.RawMessage) error { return f(ctx, body) }
