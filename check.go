@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/internal/cleantext"
 	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
@@ -51,7 +52,7 @@ type step struct {
 func (c *checker) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	configBad := appTokenShape(c.cfg.bot.AppToken)
+	configBad := appTokenShape(c.cfg.slack.appToken)
 	if err := configBad; err != nil {
 		fmt.Fprintf(c.out, "✗ configuration\n    %v\n", err)
 	} else {
@@ -101,7 +102,7 @@ func (c *checker) steps() []step {
 	// learnt nothing about https.
 	vendorHTTP := make(chan error, 1)
 	api := slack.New(c.cfg.bot.BotToken,
-		slack.OptionAppLevelToken(c.cfg.bot.AppToken),
+		slack.OptionAppLevelToken(c.cfg.slack.appToken),
 		slack.OptionAPIURL(c.cfg.bot.APIURL),
 		slack.OptionHTTPClient(&http.Client{Timeout: c.timeout}))
 	steps := []step{
@@ -115,7 +116,7 @@ func (c *checker) steps() []step {
 		{name: "Slack app-level token (apps.connections.open, without connecting)", run: func(ctx context.Context) (string, error) {
 			if _, _, err := api.StartSocketModeContext(ctx); err != nil {
 				if unreachable(err) == "" { // Slack answered: the token is at fault
-					err = fmt.Errorf("%w: %w", bot.ErrSocketRefused, err)
+					err = fmt.Errorf("%w: %w", socket.ErrRefused, err)
 				}
 				return "", slackProblem(err)
 			}

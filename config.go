@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
@@ -25,12 +26,37 @@ import (
 // config is the environment, read once and translated into what each part
 // of the program takes.
 type config struct {
-	bot        bot.Config // its Logger, Observer, Ledger and Hint are wired in serve
+	bot        bot.Config
+	slack      slackConfig
 	vendor     vendorConfig
 	redisURL   string // "": one replica, everything in memory
 	healthAddr string
 	logLevel   slog.Level
 	logFormat  string
+}
+
+// slackConfig is how Slack reaches the bot: Socket Mode with an app-level
+// token, or HTTP request mode with a signing secret.
+type slackConfig struct {
+	appToken      string // Socket Mode; "" in HTTP mode
+	signingSecret string // HTTP mode; "" in Socket Mode
+	httpAddr      string // HTTP mode: where POST /slack/events is served
+}
+
+// httpMode reports whether Slack reaches the bot over HTTP.
+func (s slackConfig) httpMode() bool { return s.signingSecret != "" }
+
+// mode names the mode, for the log and the metrics: "socket" or "http".
+func (s slackConfig) mode() string {
+	if s.httpMode() {
+		return "http"
+	}
+	return "socket"
+}
+
+// transport makes the transport this configuration describes.
+func (s slackConfig) transport(apiURL string, log *slog.Logger, m *metrics) (bot.Transport, error) {
+	return socket.New(socket.Config{AppToken: s.appToken, APIURL: apiURL, Logger: log})
 }
 
 // vendorConfig is the vendor client's part of the configuration.
@@ -59,7 +85,9 @@ var (
 	groupIDPattern  = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 	vendorIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 	commandPattern  = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
-	hostPattern     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
+	// signingSecretPattern: Slack's signing secrets are 32 hex digits.
+	signingSecretPattern = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+	hostPattern          = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
 )
 
 // loadConfig reads the environment once, in the order of .env.example, and
@@ -69,7 +97,7 @@ var (
 func loadConfig(getenv func(string) string) (config, error) {
 	r := &reader{getenv: getenv}
 	var c config
-	c.bot.AppToken = r.token("SLACK_APP_TOKEN", "xapp-", "the app-level token with the connections:write scope (app settings > Basic Information > App-Level Tokens)")
+	c.slack = r.slackMode()
 	c.bot.BotToken = r.token("SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token (app settings > OAuth & Permissions)")
 	c.bot.APIURL = r.url("SLACK_API_URL", bot.DefaultAPIURL)
 	if c.bot.APIURL != "" && !strings.HasSuffix(c.bot.APIURL, "/") {
@@ -105,10 +133,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.bot.CommandTimeout = r.duration("COMMAND_TIMEOUT", 0, time.Second, maxTimeout, "")
 	c.bot.Language = r.language()
 	c.bot.FallbackLanguage = r.fallbackLanguage()
-	c.bot = c.bot.WithDefaults()
-	if c.bot.GroupMaxStale <= c.bot.GroupRefresh {
+	if refresh, stale := cmp.Or(c.bot.GroupRefresh, bot.DefaultGroupRefresh), cmp.Or(c.bot.GroupMaxStale, bot.DefaultGroupMaxStale); stale <= refresh {
 		r.bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v",
-			c.bot.GroupRefresh, c.bot.GroupMaxStale)
+			refresh, stale)
 	}
 
 	c.redisURL = r.text("REDIS_URL", "")
@@ -189,6 +216,40 @@ func (r *reader) fallbackLanguage() string {
 	}
 	return l
 }
+
+// slackMode reads how Slack reaches the bot: SLACK_APP_TOKEN for Socket
+// Mode, or SLACK_SIGNING_SECRET (and SLACK_HTTP_ADDR) for HTTP request
+// mode. An empty variable is unset: .env.example ships SLACK_APP_TOKEN=.
+func (r *reader) slackMode() slackConfig {
+	const appTokenWhere = "the app-level token with the connections:write scope (app settings > Basic Information > App-Level Tokens)"
+	var s slackConfig
+	secret := r.text("SLACK_SIGNING_SECRET", "")
+	addr := r.text("SLACK_HTTP_ADDR", defaultHTTPAddr) // read in either mode: Socket Mode ignores it
+	if secret == "" {
+		if r.text("SLACK_APP_TOKEN", "") == "" {
+			r.bad("SLACK_APP_TOKEN", "missing; %s. (Or, for HTTP request mode, leave it empty and set SLACK_SIGNING_SECRET.)", appTokenWhere)
+			return s
+		}
+		s.appToken = r.token("SLACK_APP_TOKEN", "xapp-", appTokenWhere)
+		return s
+	}
+	if r.text("SLACK_APP_TOKEN", "") != "" {
+		r.bad("SLACK_APP_TOKEN", "and SLACK_SIGNING_SECRET are both set: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP request mode, not both")
+		return s
+	}
+	if !signingSecretPattern.MatchString(secret) {
+		r.bad("SLACK_SIGNING_SECRET", "must be the 32 hexadecimal characters of app settings > Basic Information > Signing Secret (this one has %d characters; look for quotes or spaces)", len(secret))
+	}
+	s.signingSecret = secret
+	s.httpAddr = addr
+	if !validListenAddr(s.httpAddr) {
+		r.bad("SLACK_HTTP_ADDR", "must be host:port or :port, like :3000, not %s", showable(s.httpAddr))
+	}
+	return s
+}
+
+// defaultHTTPAddr is where HTTP request mode listens: Bolt's default port.
+const defaultHTTPAddr = ":3000"
 
 // healthAddr is HEALTH_ADDR; "" (off) when unset.
 func (r *reader) healthAddr() string {
@@ -382,7 +443,7 @@ func (v vendorConfig) limiter() yibeidiao.Limiter {
 // the tokens, and the user and password of the URLs (a reverse proxy may
 // need them).
 func (c config) secrets() []string {
-	s := []string{c.bot.AppToken, c.bot.BotToken, c.vendor.token}
+	s := []string{c.slack.appToken, c.slack.signingSecret, c.bot.BotToken, c.vendor.token}
 	for _, raw := range []string{c.vendor.baseURL, c.bot.APIURL, c.redisURL} {
 		if u, err := url.Parse(raw); err == nil && u.User != nil {
 			p, _ := u.User.Password()

@@ -43,7 +43,7 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		health := h.Health()
-		body := healthBody{Connected: health.Connected, Status: scrub(health.Status), Access: "ok", Version: version + " (" + commit + ")"}
+		body := healthBody{Connected: health.Ready, Status: scrub(health.Status), Access: "ok", Version: version + " (" + commit + ")"}
 		if redis != nil {
 			body.Redis = redis()
 		}
@@ -52,7 +52,7 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		if !health.Connected {
+		if !health.Ready {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		_ = json.NewEncoder(w).Encode(body)

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/internal/cleantext"
 	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
@@ -25,7 +26,7 @@ func hint(err error) string {
 		return ""
 	}
 	if why := unreachable(err); why != "" {
-		if yibeidiao.KindOf(err) == yibeidiao.KindTransient {
+		if k := yibeidiao.KindOf(err); k == yibeidiao.KindTransient || k == yibeidiao.KindTimeout {
 			return "could not connect to the vendor (" + why + "): check YIBEIDIAO_BASE_URL (default " + yibeidiao.DefaultBaseURL + ") and this machine's network, or try later if the vendor is down"
 		}
 		return "could not connect to Slack's API (" + why + "): check SLACK_API_URL (default " + bot.DefaultAPIURL + ") and this machine's network (a proxy? a firewall?)"
@@ -55,11 +56,10 @@ func vendorHint(err error) string {
 		errors.As(err, &untrusted)
 		return "the vendor's answer carried a report link on " + untrusted.Host + " (" + untrusted.Reason + "), which the bot does not show: " +
 			"if the vendor really serves reports from that host over https, add it to YIBEIDIAO_LINK_HOSTS; otherwise something between the bot and the vendor rewrites its answers, so use an https YIBEIDIAO_BASE_URL"
-	case yibeidiao.KindRedirect:
-		errors.As(err, &redirect)
-		return "YIBEIDIAO_BASE_URL answered with a redirect to " + redirect.Scheme + "://" + redirect.Host + ", which the bot does not follow (it would send our signed headers there): set YIBEIDIAO_BASE_URL to the vendor's real address"
 	case yibeidiao.KindMisconfigured:
 		switch {
+		case errors.As(err, &redirect):
+			return "YIBEIDIAO_BASE_URL answered with a redirect to " + redirect.Scheme + "://" + redirect.Host + ", which the bot does not follow (it would send our signed headers there): set YIBEIDIAO_BASE_URL to the vendor's real address"
 		case errors.Is(err, yibeidiao.ErrSignatureRejected):
 			return "the vendor rejected our signature: check YIBEIDIAO_TOKEN (the 32-character secret from the vendor's customer service, no quotes or spaces) and YIBEIDIAO_KEY"
 		case errors.Is(err, yibeidiao.ErrClockSkew):
@@ -81,6 +81,8 @@ func vendorHint(err error) string {
 			return "the vendor saw a request serial number twice; the bot makes a new one per request, so look for a proxy that replays requests"
 		}
 		return "the vendor is failing or could not be reached: check YIBEIDIAO_BASE_URL and this server's network, or try later if the vendor is down"
+	case yibeidiao.KindTimeout:
+		return "the vendor did not answer within YIBEIDIAO_TIMEOUT: check YIBEIDIAO_BASE_URL and this server's network, or raise YIBEIDIAO_TIMEOUT"
 	case yibeidiao.KindBusy:
 		return "the shared vendor budget had no turn in time: raise YIBEIDIAO_RPS / YIBEIDIAO_BURST if the vendor allows, or COMMAND_TIMEOUT"
 	}
@@ -142,7 +144,7 @@ func slackHint(err error) string {
 		code = se.Err
 	}
 	token, where := "SLACK_BOT_TOKEN", "OAuth & Permissions > Bot User OAuth Token (a reinstall makes a new one)"
-	if errors.Is(err, bot.ErrSocketRefused) {
+	if errors.Is(err, socket.ErrRefused) {
 		token, where = "SLACK_APP_TOKEN", "Basic Information > App-Level Tokens (or make a new one with the connections:write scope)"
 	}
 	switch code {
@@ -160,7 +162,7 @@ func slackHint(err error) string {
 	if inGroup {
 		return "could not read a user group from Slack: check SLACK_BOT_TOKEN's usergroups:read scope, ALLOWED_USERGROUP_IDS and SLACK_API_URL"
 	}
-	if errors.Is(err, bot.ErrSocketRefused) {
+	if errors.Is(err, socket.ErrRefused) {
 		return "Slack refused to open a socket: check SLACK_APP_TOKEN (xapp-…, with the connections:write scope)"
 	}
 	return ""

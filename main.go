@@ -111,26 +111,27 @@ func redisPrefix(appToken string) string {
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	version, commit := buildVersion()
-	log.Info("starting", "version", version, "commit", commit, "slack_api", redactURL(cfg.bot.APIURL), "vendor", redactURL(cfg.vendor.baseURL),
+	settings := cfg.bot.WithDefaults()
+	log.Info("starting", "version", version, "commit", commit, "mode", cfg.slack.mode(), "slack_api", redactURL(settings.APIURL), "vendor", redactURL(cfg.vendor.baseURL),
 		"link_hosts", cfg.vendor.linkHosts, "vendor_rps", cfg.vendor.rps, "vendor_burst", cfg.vendor.burst,
-		"user_rate_per_minute", float64(cfg.bot.UserRate)*60, "user_burst", cfg.bot.UserBurst, "vendor_timeout", cfg.vendor.timeout,
-		"command_timeout", cfg.bot.CommandTimeout, "language", cfg.bot.Language, "health_addr", cfg.healthAddr,
+		"user_rate_per_minute", float64(settings.UserRate)*60, "user_burst", settings.UserBurst, "vendor_timeout", cfg.vendor.timeout,
+		"command_timeout", settings.CommandTimeout, "language", settings.Language, "health_addr", cfg.healthAddr,
 		"redis", redactURL(cfg.redisURL))
 	if !cfg.vendor.verify {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
-	m := newMetrics()
+	m := newMetrics(cfg.slack.mode())
 	limiter := cfg.vendor.limiter()
-	ledger := bot.NewLocalLedger(cfg.bot.UserRate, cfg.bot.UserBurst)
+	ledger := bot.NewLocalLedger(settings.UserRate, settings.UserBurst)
 	var redisState func() string
 	if cfg.redisURL != "" {
-		store, err := replicas.Open(ctx, cfg.redisURL, redisPrefix(cfg.bot.AppToken), log)
+		store, err := replicas.Open(ctx, cfg.redisURL, redisPrefix(cfg.slack.appToken), log)
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w\n%s", err, hint(err))
 		}
 		defer store.Close()
 		limiter = store.Limiter(rate.Limit(cfg.vendor.rps), cfg.vendor.burst, limiter)
-		ledger = store.Ledger(cfg.bot.UserRate, cfg.bot.UserBurst, ledger)
+		ledger = store.Ledger(settings.UserRate, settings.UserBurst, ledger)
 		m.watchRedis(store.Up)
 		m.watchRedisState(store.State)
 		redisState = store.Status
@@ -139,9 +140,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	bc := cfg.bot
-	bc.Logger, bc.Observer, bc.Ledger, bc.Hint = log, m, ledger, hint
-	b, err := bot.New(vendor, bc)
+	b, err := bot.New(vendor, cfg.bot, bot.Deps{Logger: log, Observer: m, Ledger: ledger, Hint: hint})
+	if err != nil {
+		return err
+	}
+	transport, err := cfg.slack.transport(settings.APIURL, log, m)
 	if err != nil {
 		return err
 	}
@@ -153,7 +156,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 		defer stopHealth()
 	}
-	if err := b.Run(ctx); err != nil {
+	if err := b.Run(ctx, transport); err != nil {
 		if h := hint(err); h != "" {
 			return fmt.Errorf("%w\n%s", err, h)
 		}

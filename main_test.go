@@ -77,10 +77,11 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
-	if !strings.HasSuffix(c.bot.APIURL, "/api/") || c.bot.Command != "/tempreport" || c.vendor.baseURL != "http://api.yibeidiao.com/open/company" ||
+	settings := c.bot.WithDefaults()
+	if !strings.HasSuffix(settings.APIURL, "/api/") || settings.Command != "/tempreport" || c.vendor.baseURL != "http://api.yibeidiao.com/open/company" ||
 		c.vendor.rps != 1 || c.vendor.burst != 3 || c.vendor.timeout != 10*time.Second || !c.vendor.verify ||
 		len(c.bot.AllowedUsers) != 2 || c.bot.AllowedUsers[1] != "U0SECOND" || len(c.bot.AllowedGroups) != 1 || c.healthAddr != "" ||
-		c.bot.Language != "en" || c.redisURL != "" {
+		settings.Language != "en" || c.redisURL != "" || c.slack.httpMode() {
 		t.Errorf("loadConfig = %+v, want the documented defaults", c)
 	}
 }
@@ -665,14 +666,14 @@ func TestHealthEndpoint(t *testing.T) {
 		wantStatus int
 		wantAccess string
 	}{
-		{stubHealth{Connected: true, Status: "connected"}, http.StatusOK, "ok"},
+		{stubHealth{Ready: true, Status: "connected"}, http.StatusOK, "ok"},
 		{stubHealth{Status: "connection error: dial tcp: refused"}, http.StatusServiceUnavailable, "ok"},
-		{stubHealth{Connected: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
+		{stubHealth{Ready: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
 	} {
 		rec := httptest.NewRecorder()
 		opsHandler(tt.health, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		var body healthBody
-		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Connected ||
+		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Ready ||
 			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {
 			t.Errorf("healthz with %+v = %d %s, want %d and access %q", tt.health, rec.Code, rec.Body, tt.wantStatus, tt.wantAccess)
 		}
@@ -896,11 +897,11 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(nothingVendor{}, bot.Config{AppToken: "xapp-1", BotToken: "xoxb-1"})
+	b, err := bot.New(nothingVendor{}, bot.Config{BotToken: "xoxb-1"}, bot.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newMetrics()
+	m := newMetrics("socket")
 	m.watch(b)
 	m.watchRedis(func() bool { return true })
 	m.watchRedisState(func() replicas.State { return replicas.StateOK })
@@ -918,11 +919,19 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 			t.Errorf("README lists %s, which /metrics does not serve", name[1])
 		}
 	}
-	for _, word := range append([]string{bot.KindCommand, bot.KindClick, bot.KindShortcut, bot.KindEvent, bot.KindUnreadable}, outcomeNames()...) {
+	for _, word := range append(entryNames(), outcomeNames()...) {
 		if !strings.Contains(string(readme), "`"+word+"`") {
 			t.Errorf("README's metrics and audit sections do not name %q", word)
 		}
 	}
+}
+
+func entryNames() []string {
+	var names []string
+	for _, e := range bot.Entries {
+		names = append(names, string(e))
+	}
+	return names
 }
 
 func outcomeNames() []string {

@@ -28,7 +28,7 @@ type metrics struct {
 	ackDuration    *vm.PrometheusHistogram
 }
 
-func newMetrics() *metrics {
+func newMetrics(mode string) *metrics {
 	vm.ExposeMetadata(true) // # TYPE lines, as Prometheus expects
 	s := vm.NewSet()
 	m := &metrics{
@@ -37,17 +37,20 @@ func newMetrics() *metrics {
 		limiterWait:    s.NewPrometheusHistogramExt("tempreport_vendor_limiter_wait_seconds", []float64{0, .01, .1, .5, 1, 2, 5, 10, 30}),
 		ackDuration:    s.NewPrometheusHistogramExt("tempreport_ack_duration_seconds", []float64{.0005, .001, .005, .01, .05, .1, .5, 1, 3}),
 	}
-	for _, kind := range []string{bot.KindCommand, bot.KindClick} {
+	for _, entry := range []bot.Entry{bot.EntryCommand, bot.EntryClick} {
 		for _, o := range bot.Outcomes {
-			s.GetOrCreateCounter(commandsName(kind, o))
+			s.GetOrCreateCounter(commandsName(entry, o))
 		}
 	}
+	// tempreport_transport_info says how Slack reaches the bot, so that an
+	// alert about the socket can require mode="socket".
+	s.NewGauge(fmt.Sprintf(`tempreport_transport_info{mode=%q}`, mode), func() float64 { return 1 })
 	s.GetOrCreateCounter(vendorRequestsName("000"))
 	return m
 }
 
-func commandsName(kind string, o bot.Outcome) string {
-	return fmt.Sprintf(`tempreport_commands_total{kind=%q,outcome=%q}`, kind, o)
+func commandsName(entry bot.Entry, o bot.Outcome) string {
+	return fmt.Sprintf(`tempreport_commands_total{kind=%q,outcome=%q}`, entry, o)
 }
 
 func vendorRequestsName(code string) string {
@@ -56,7 +59,8 @@ func vendorRequestsName(code string) string {
 
 // watch adds the gauges read off the running bot.
 func (m *metrics) watch(b *bot.Bot) {
-	m.set.NewGauge("tempreport_slack_connected", func() float64 { return boolValue(b.Health().Connected) })
+	// In HTTP mode "connected" means serving: nothing holds a socket.
+	m.set.NewGauge("tempreport_slack_connected", func() float64 { return boolValue(b.Health().Ready) })
 	m.set.NewGauge("tempreport_commands_in_flight", func() float64 { return float64(b.InFlight()) })
 	m.set.NewGauge("tempreport_usergroups_unreadable", func() float64 { return float64(len(b.Health().StaleGroups)) })
 }
@@ -92,8 +96,8 @@ func (m *metrics) handler() http.Handler {
 }
 
 // Answered, Acked: bot.Observer.
-func (m *metrics) Answered(kind string, outcome bot.Outcome) {
-	m.set.GetOrCreateCounter(commandsName(kind, outcome)).Inc()
+func (m *metrics) Answered(entry bot.Entry, outcome bot.Outcome) {
+	m.set.GetOrCreateCounter(commandsName(entry, outcome)).Inc()
 }
 func (m *metrics) Acked(d time.Duration) { m.ackDuration.Update(d.Seconds()) }
 

@@ -31,11 +31,11 @@ type groupState struct {
 	stale   bool            // reported stale, until a read succeeds
 }
 
-// verdict is what access says about a person.
-type verdict int
+// accessVerdict is what access says about a person.
+type accessVerdict int
 
 const (
-	denied verdict = iota
+	denied accessVerdict = iota
 	allowed
 	unconfirmed // only a group that cannot be read now could vouch for them
 )
@@ -52,7 +52,7 @@ func newAccess(users, groups []string, maxStale time.Duration, members func(cont
 }
 
 // check says whether the Slack user may fetch reports at now.
-func (a *access) check(user string, now time.Time) verdict {
+func (a *access) check(user string, now time.Time) accessVerdict {
 	if a.users[user] {
 		return allowed
 	}
@@ -75,10 +75,18 @@ func (a *access) check(user string, now time.Time) verdict {
 
 // groupChange is a group crossing a line worth one log line.
 type groupChange struct {
-	group string
-	kind  string // "failing", "stale" or "recovered"
-	err   error  // why the read failed, for failing and stale
+	group  string
+	change groupChangeKind
+	err    error // why the read failed, for failing and stale
 }
+
+type groupChangeKind int
+
+const (
+	groupFailing   groupChangeKind = iota + 1 // a read just failed
+	groupStale                                // reads have failed for longer than maxStale: it vouches for no one
+	groupRecovered                            // read again after going stale
+)
 
 // refresh reads every group's members at now. A group that cannot be read
 // keeps the members it had. It returns the groups that just started
@@ -104,7 +112,7 @@ func (a *access) refresh(ctx context.Context, now time.Time) (changes []groupCha
 		st, r := a.byGroup[g], reads[i]
 		if r.err == nil {
 			if st.stale {
-				changes = append(changes, groupChange{group: g, kind: "recovered"})
+				changes = append(changes, groupChange{group: g, change: groupRecovered})
 			}
 			st.members, st.readAt, st.failing, st.stale = map[string]bool{}, now, false, false
 			for _, u := range r.users {
@@ -115,9 +123,9 @@ func (a *access) refresh(ctx context.Context, now time.Time) (changes []groupCha
 			switch {
 			case !st.stale && (st.members == nil || now.Sub(st.readAt) > a.maxStale):
 				st.stale = true
-				changes = append(changes, groupChange{group: g, kind: "stale", err: err})
+				changes = append(changes, groupChange{group: g, change: groupStale, err: err})
 			case !st.failing && !st.stale:
-				changes = append(changes, groupChange{group: g, kind: "failing", err: err})
+				changes = append(changes, groupChange{group: g, change: groupFailing, err: err})
 			}
 			st.failing = true
 		}
@@ -149,3 +157,15 @@ type GroupError struct {
 
 func (e *GroupError) Error() string { return fmt.Sprintf("bot: user group %s: %v", e.Group, e.Err) }
 func (e *GroupError) Unwrap() error { return e.Err }
+
+func (k groupChangeKind) String() string {
+	switch k {
+	case groupFailing:
+		return "failing"
+	case groupStale:
+		return "stale"
+	case groupRecovered:
+		return "recovered"
+	}
+	return "none"
+}

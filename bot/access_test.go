@@ -23,7 +23,7 @@ func TestAccessFailsClosed(t *testing.T) {
 	})
 	start := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return start.Add(d) }
-	type want map[string]verdict
+	type want map[string]accessVerdict
 	check := func(step string, now time.Time, w want) {
 		t.Helper()
 		for user, v := range w {
@@ -34,7 +34,7 @@ func TestAccessFailsClosed(t *testing.T) {
 	}
 	kinds := func(changes []groupChange) (s []string) {
 		for _, c := range changes {
-			s = append(s, c.group+" "+c.kind)
+			s = append(s, c.group+" "+c.change.String())
 		}
 		return s
 	}
@@ -95,7 +95,7 @@ func TestAccessIgnoresReadsCutShort(t *testing.T) {
 	}
 	ctx, cancel = context.WithTimeout(t.Context(), 0)
 	defer cancel()
-	if changes, _ := a.refresh(ctx, time.Now()); len(changes) != 1 || changes[0].kind != "stale" {
+	if changes, _ := a.refresh(ctx, time.Now()); len(changes) != 1 || changes[0].change != groupStale {
 		t.Errorf("a read out of time: %+v, want the never-read group stale", changes)
 	}
 }

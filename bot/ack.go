@@ -8,194 +8,138 @@ import (
 	"time"
 
 	"github.com/hr-tools/tempreport/internal/batch"
-	"github.com/slack-go/slack/socketmode"
 )
 
-// ackTimeout bounds the acks of one batch: slack-go takes an ack only when
-// its short queue has room, and Slack shows operation_timeout after 3s
-// anyway (then redelivers).
-const ackTimeout = 3 * time.Second
-
-// acks is the one place acks are sent from. Each is remembered, with what
-// it carried, so that a redelivery is acked the same way. With a ledger
-// that answers at once (one replica) the settle goroutine writes its acks
-// itself; with a shared one, it queues them for a goroutine of their own,
-// so that the next batch's round trip to the ledger overlaps this batch's
-// acks. (slack-go's queue is short, and a full one blocks until the socket
-// takes a write.) The read loop never acks.
+// acks writes every ack, from a goroutine of its own: the decision
+// goroutine hands it a batch's acks and goes on to the next batch (whose
+// round trip to a shared ledger overlaps these writes). Each ack is
+// remembered with its body, so that a redelivery is acked the same way.
 type acks struct {
-	sm       *socketmode.Client
 	ledger   Ledger
 	observer Observer
 	log      *slog.Logger
-	seen     *seenEnvelopes
-	queue    *batch.Queue[pendingAck] // nil: written by whoever sends
+	seen     *seenDeliveries
+	queue    *batch.Queue[pendingAck]
 }
 
-// pendingAck is an ack on its way to slack-go.
+// pendingAck is an ack on its way to the transport.
 type pendingAck struct {
-	env     *envelope
-	payload json.RawMessage
+	req  *request
+	body json.RawMessage
 }
 
-func newAcks(sm *socketmode.Client, ledger Ledger, observer Observer, log *slog.Logger, seen *seenEnvelopes) *acks {
-	a := &acks{sm: sm, ledger: ledger, observer: observer, log: log, seen: seen}
-	if !ledger.Immediate() {
-		a.queue = batch.New(0, func(batch []pendingAck) {
-			ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
-			defer cancel()
-			for _, p := range batch {
-				a.write(ctx, p)
-			}
-		})
-	}
+func newAcks(ledger Ledger, observer Observer, log *slog.Logger, seen *seenDeliveries) *acks {
+	a := &acks{ledger: ledger, observer: observer, log: log, seen: seen}
+	a.queue = batch.New(0, func(batch []pendingAck) {
+		ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+		defer cancel()
+		for _, p := range batch {
+			a.write(ctx, p)
+		}
+	})
 	return a
 }
 
 // run writes queued acks until ctx is done, then what is still queued.
-func (a *acks) run(ctx context.Context) {
-	if a.queue != nil {
-		a.queue.Run(ctx)
-	}
-}
+func (a *acks) run(ctx context.Context) { a.queue.Run(ctx) }
 
 // wait waits until every queued ack is written.
-func (a *acks) wait() {
-	if a.queue != nil {
-		a.queue.Wait()
+func (a *acks) wait() { a.queue.Wait() }
+
+// send queues req's one ack; body is what it carries (nil for a bare ack).
+// share passes an answer on to the ledger, for a redelivery that reaches
+// another replica. Only [Bot.conclude] calls it.
+func (a *acks) send(req *request, body json.RawMessage, share bool) {
+	if len(body) == 0 {
+		body = nil // an empty body is no body
 	}
+	a.seen.acked(req.key, body)
+	if share && body != nil {
+		a.ledger.Acked(req.key, body)
+	}
+	a.queue.Push(pendingAck{req, body})
 }
 
-// send acks env, with payload as a command's immediate reply (the answer's
-// JSON or the progress note; nil for a bare ack), within ctx if it writes
-// it itself. share passes an answer on to the ledger, for a redelivery that
-// reaches another replica.
-func (a *acks) send(ctx context.Context, env *envelope, payload json.RawMessage, share bool) {
-	if len(payload) == 0 {
-		payload = nil // an empty payload is no payload: slack-go cannot encode it
-	}
-	a.seen.acked(env.key, payload)
-	if share {
-		a.ledger.Acked(env.key, payload)
-	}
-	if a.queue != nil {
-		a.queue.Push(pendingAck{env, payload})
-		return
-	}
-	a.write(ctx, pendingAck{env, payload})
-}
-
-// write hands an ack to slack-go. One that slack-go does not take within
-// ctx (no socket) fails: Slack has shown the person an error by then
-// anyway, and will redeliver.
+// write hands an ack to the transport. One the transport does not take
+// within ctx fails: Slack has shown the person an error by then anyway,
+// and will redeliver.
 func (a *acks) write(ctx context.Context, p pendingAck) {
-	var payload any
-	if p.payload != nil {
-		payload = p.payload // an untyped nil sends no "payload" at all
-	}
-	a.observer.Acked(time.Since(p.env.read))
-	if err := a.sm.AckCtx(ctx, p.env.id, payload); err != nil {
-		a.log.Error("could not ack; the person may see a Slack error", "envelope_id", p.env.key,
-			"kind", p.env.kind, "user", p.env.user, "error", err)
+	a.observer.Acked(time.Since(p.req.received))
+	if err := p.req.ack.Ack(ctx, p.body); err != nil {
+		a.log.Error("could not ack; the person may see a Slack error", "delivery", p.req.key,
+			"entry", p.req.entry, "user", p.req.user, "error", err)
 	}
 }
 
-// How long, and within how many bytes, the bot remembers envelopes to
-// recognise a redelivery. Slack redelivers within minutes. An entry costs
-// its key (at most 71 bytes, see keyOf), its first ack's payload and a
-// fixed overhead; past the cap the oldest go first, so a flood costs at
-// most rememberBytes, and a redelivery of an envelope forgotten that way is
-// served again.
-const (
-	rememberFor   = 10 * time.Minute
-	rememberBytes = 4 << 20
-	entryOverhead = 160 // the entry, its map slot and its place in the order
-)
-
-// seenEnvelopes remembers recently read envelopes, oldest first, by the
-// time the loop read them, with what their first ack carried. It is safe
-// for concurrent use.
-type seenEnvelopes struct {
+// seenDeliveries remembers recent deliveries, oldest first, by when they
+// were received, with what their first ack carried: the decision goroutine
+// recognises a delivery sent again by it. It is safe for concurrent use.
+type seenDeliveries struct {
 	mu    sync.Mutex
-	byKey map[string]*seenEnvelope
-	order []*seenEnvelope
+	byKey map[string]*seenDelivery
+	order []*seenDelivery
 	bytes int
 }
 
-type seenEnvelope struct {
-	key, kind, user string
-	read            time.Time
-	payload         json.RawMessage // what the first ack carried
-	acked           bool
+type seenDelivery struct {
+	key      string
+	received time.Time
+	body     json.RawMessage // what the first ack carried
+	acked    bool
 }
 
-func (e *seenEnvelope) size() int {
-	return entryOverhead + len(e.key) + len(e.kind) + len(e.user) + len(e.payload)
+func (e *seenDelivery) size() int { return entryOverhead + len(e.key) + len(e.body) }
+
+func newSeenDeliveries() *seenDeliveries {
+	return &seenDeliveries{byKey: map[string]*seenDelivery{}}
 }
 
-func newSeenEnvelopes() *seenEnvelopes {
-	return &seenEnvelopes{byKey: map[string]*seenEnvelope{}}
-}
-
-// remember notes an envelope just read; it reports false, and changes
-// nothing, if the envelope was read before: a redelivery.
-func (s *seenEnvelopes) remember(env *envelope) (isNew bool) {
+// remember notes a delivery just received; it reports false, and changes
+// nothing, if it was received before: a redelivery.
+func (s *seenDeliveries) remember(req *request) (isNew bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.byKey[env.key]; ok && env.read.Sub(e.read) < rememberFor {
+	if e, ok := s.byKey[req.key]; ok && req.received.Sub(e.received) < RememberFor {
 		return false
 	}
-	e := &seenEnvelope{key: env.key, kind: env.kind, user: clipID(env.user), read: env.read}
+	e := &seenDelivery{key: req.key, received: req.received}
 	s.byKey[e.key] = e
 	s.order = append(s.order, e)
 	s.bytes += e.size()
-	s.forget(env.read, forgetEachVisit)
+	s.forget(req.received, forgetEachVisit)
 	return true
 }
 
-// clipID keeps a Slack ID from outside to the length Slack's IDs have.
-func clipID(id string) string { return id[:min(len(id), 32)] }
-
-// acked records the first ack of a remembered envelope.
-func (s *seenEnvelopes) acked(key string, payload json.RawMessage) {
+// acked records the first ack of a remembered delivery.
+func (s *seenDeliveries) acked(key string, body json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.byKey[key]; e != nil && !e.acked {
-		e.acked, e.payload = true, payload
-		s.bytes += len(payload)
+		e.acked, e.body = true, body
+		s.bytes += len(body)
 	}
 }
 
-// firstAck is what the first ack of an envelope carried; ok is false if it
+// firstAck is what the first ack of a delivery carried; ok is false if it
 // is forgotten or not acked yet.
-func (s *seenEnvelopes) firstAck(key string) (payload json.RawMessage, ok bool) {
+func (s *seenDeliveries) firstAck(key string) (body json.RawMessage, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.byKey[key]
 	if e == nil || !e.acked {
 		return nil, false
 	}
-	return e.payload, true
+	return e.body, true
 }
 
-// lookup returns what is remembered of an envelope, for a log line.
-func (s *seenEnvelopes) lookup(key string) (kind, user string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.byKey[key]; e != nil {
-		return e.kind, e.user
-	}
-	return "", ""
-}
-
-// forgetEachVisit bounds the forgetting done per envelope read.
+// forgetEachVisit bounds the forgetting done per delivery received.
 const forgetEachVisit = 64
 
 // forget drops at most n entries that are too old or over the cap.
-func (s *seenEnvelopes) forget(now time.Time, n int) {
+func (s *seenDeliveries) forget(now time.Time, n int) {
 	for ; n > 0 && len(s.order) > 0; n-- {
 		e := s.order[0]
-		if now.Sub(e.read) < rememberFor && s.bytes <= rememberBytes {
+		if now.Sub(e.received) < RememberFor && s.bytes <= rememberBytes {
 			break
 		}
 		if s.byKey[e.key] == e {
@@ -210,10 +154,10 @@ func (s *seenEnvelopes) forget(now time.Time, n int) {
 	}
 }
 
-// trim drops every entry too old to matter, however many: the loop only
-// forgets a few per envelope, so after a flood the memory would otherwise
-// wait for the next envelopes.
-func (s *seenEnvelopes) trim(now time.Time) {
+// trim drops every entry too old to matter, however many: remember only
+// forgets a few per delivery, so after a flood the memory would otherwise
+// wait for the next deliveries.
+func (s *seenDeliveries) trim(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forget(now, len(s.order))

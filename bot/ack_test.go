@@ -11,13 +11,13 @@ import (
 // their time is up, not only when new envelopes arrive.
 func TestRedeliveryMemoryIsTrimmedByTime(t *testing.T) {
 	t.Parallel()
-	s := newSeenEnvelopes()
+	s := newSeenDeliveries()
 	t0 := time.Now()
 	for i := range 5000 {
-		s.remember(&envelope{key: fmt.Sprint("env-", i), read: t0})
+		s.remember(&request{key: fmt.Sprint("env-", i), received: t0})
 	}
-	s.remember(&envelope{key: "recent", read: t0.Add(5 * time.Minute)})
-	s.trim(t0.Add(rememberFor))
+	s.remember(&request{key: "recent", received: t0.Add(5 * time.Minute)})
+	s.trim(t0.Add(RememberFor))
 	if len(s.byKey) != 1 || len(s.order) != 1 || s.order[0].key != "recent" {
 		t.Errorf("after trimming at 10 minutes: %d entries (%d in order), want only the recent one", len(s.byKey), len(s.order))
 	}
@@ -28,12 +28,12 @@ func TestRedeliveryMemoryIsTrimmedByTime(t *testing.T) {
 // most recent are still recognised.
 func TestRedeliveryMemoryIsBoundedByBytes(t *testing.T) {
 	t.Parallel()
-	s := newSeenEnvelopes()
+	s := newSeenDeliveries()
 	t0 := time.Now()
 	answer := []byte(`{"response_type":"ephemeral","text":"` + strings.Repeat("x", 1000) + `"}`)
 	for i := range 25000 {
 		id := fmt.Sprintf("%010d", i) + strings.Repeat("i", 10<<10)
-		env := &envelope{id: id, key: keyOf(id), user: "U0STRANGER", read: t0}
+		env := &request{key: keyOf(id), user: "U0STRANGER", received: t0}
 		if !s.remember(env) {
 			t.Fatalf("envelope %d was taken for a redelivery", i)
 		}
@@ -43,7 +43,7 @@ func TestRedeliveryMemoryIsBoundedByBytes(t *testing.T) {
 		}
 	}
 	last := fmt.Sprintf("%010d", 24999) + strings.Repeat("i", 10<<10)
-	if s.remember(&envelope{key: keyOf(last), read: t0}) {
+	if s.remember(&request{key: keyOf(last), received: t0}) {
 		t.Error("the last envelope is not recognised as read")
 	}
 	if got, ok := s.firstAck(keyOf(last)); !ok || string(got) != string(answer) {

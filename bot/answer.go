@@ -16,9 +16,9 @@ import (
 	"github.com/hr-tools/tempreport/internal/cleantext"
 )
 
-// How an answer left, in the audit log. An ack is only queued: slack-go
-// writes it later and reports a failed write separately (logged with the
-// same envelope_id). Only a post Slack accepted is "delivered".
+// How an answer left, in the audit log. An ack is only handed to the
+// transport: a failed write is logged separately, with the same delivery
+// key. Only a post Slack accepted is "delivered".
 const (
 	deliveryInAck     = "ack_queued"
 	deliveryDelivered = "delivered"
@@ -30,97 +30,100 @@ const (
 // link posted once, and need no memory of their own after the post.
 var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
-// Posting answers: how long two tries may take, and how long to wait
-// before the second.
-const (
-	answerTimeout  = 3 * time.Second
-	postRetryDelay = 500 * time.Millisecond
-)
-
-// respond is the one way out: it renders res in the person's words, gives
-// the person's turn back when the vendor was never the problem, sends the
-// answer in env's ack (inAck, within ctx) or posts it to the response URL
-// (within answerTimeout, even when the work context is cancelled: an answer
-// must go out), and writes env's one audit line.
-func (b *Bot) respond(ctx context.Context, env *envelope, res result, inAck, tookTurn bool) {
-	buf := answerBuffers.Get().(*[]byte)
-	defer answerBuffers.Put(buf)
-	body := b.wordsFor(env.user, inAck).render((*buf)[:0], res,
-		answerFor{user: env.user, recordNo: res.recordNo, replace: env.replace, command: b.cfg.Command})
-	if body != nil {
-		*buf = body[:0] // keep what it grew to
-	}
+// answer delivers d's answer by req's route, after its ack: it gives the
+// person's turn back when the outcome refunds, renders the answer in the
+// person's words, posts it (within answerTimeout, even when the work
+// context is cancelled: an answer must go out) and writes the audit line.
+func (b *Bot) answer(req *request, d decision) {
 	// Given back before the answer leaves: a person who has read it may
 	// ask again at once.
-	if tookTurn && res.outcome.refundable() {
-		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		b.cfg.Ledger.GiveBack(ctx, env.user)
-		cancel()
+	if d.turn && outcomes[d.res.outcome].refund {
+		b.giveBack(req.user)
 	}
-	delivery, level := deliveryNone, res.level()
-	var postErr error
-	switch {
-	case inAck:
-		if body != nil {
-			body = bytes.Clone(body) // the ack is remembered: it outlives the buffer
-		}
-		b.acks.send(ctx, env, body, body != nil)
-		delivery = deliveryInAck
-	case body != nil:
-		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
-		// A copy: net/http may read a request body after Do returns, and the
-		// buffer goes back to the pool when this function does.
-		postErr = b.postAnswer(ctx, env.responseURL, bytes.Clone(body))
-		cancel()
-		delivery = deliveryDelivered
-		if postErr != nil {
-			delivery, level = deliveryFailed, slog.LevelError
-		}
-		if b.debug {
-			b.log.Debug("answer posted", "envelope_id", env.key, "delivery", delivery)
-		}
+	buf := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(buf)
+	body := b.wordsFor(req.user, d.admitted).render((*buf)[:0], d.res, b.answerFor(req))
+	if body == nil {
+		b.audit(req, d.res, deliveryNone, nil)
+		return
 	}
-	b.writeAudit(env, res, level, delivery, postErr)
+	*buf = body[:0] // keep what it grew to
+	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+	defer cancel()
+	// A copy: net/http may read a request body after Do returns, and the
+	// buffer goes back to the pool when this function does.
+	err := b.deliver(ctx, req.route, bytes.Clone(body))
+	delivery := deliveryDelivered
+	if err != nil {
+		delivery = deliveryFailed
+	}
+	if b.debug {
+		b.log.Debug("answer posted", "delivery_id", req.key, "delivery", delivery)
+	}
+	b.audit(req, d.res, delivery, err)
 }
 
-// wordsFor is the language to answer user in. In an ack it never waits (the
-// settle goroutine acks in the ack only when the language is known);
-// otherwise it waits a bounded time for the person's language to be read,
-// and a lookup that fails or is slow gets the fallback language, said once
-// in the log.
-func (b *Bot) wordsFor(user string, inAck bool) *words {
-	if b.locales == nil || user == "" {
+// answerFor is who and what an answer is for, besides its result.
+func (b *Bot) answerFor(req *request) answerFor {
+	return answerFor{user: req.user, command: b.cfg.Command, replace: req.replace}
+}
+
+func (b *Bot) giveBack(user string) {
+	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
+	defer cancel()
+	b.deps.Ledger.GiveBack(ctx, user)
+}
+
+// wordsNow is the language to answer user in, if it is known without
+// waiting: nil only when each person is answered in their own language
+// and an admitted user's is still being looked up. People the allowlist
+// does not admit are never looked up: they cost no Slack API call and no
+// place in the cache.
+func (b *Bot) wordsNow(user string, admitted bool) *words {
+	if b.locales == nil || user == "" || !admitted {
 		return b.words
 	}
-	if inAck {
-		if w := b.wordsNow(user); w != nil {
-			return w
-		}
+	lang, ok := b.locales.Known(user)
+	if !ok {
+		return nil
+	}
+	return catalogues[lang]
+}
+
+// wordsFor is the language to answer user in, waiting a bounded time for
+// an admitted person's language to be read; a lookup that fails or is
+// slow gets the fallback language, said once in the log.
+func (b *Bot) wordsFor(user string, admitted bool) *words {
+	if b.locales == nil || user == "" || !admitted {
 		return b.words
 	}
 	lang, err := b.locales.Language(context.Background(), user)
 	if err != nil {
 		b.log.Warn("could not read a person's Slack language; answering in the fallback language", "user", user,
-			"fallback", b.cfg.FallbackLanguage, "error", err, "hint", b.cfg.Hint(err))
+			"fallback", b.cfg.FallbackLanguage, "error", err, "hint", b.deps.Hint(err))
 	}
-	return languages[lang]
+	return catalogues[lang]
 }
 
-// writeAudit writes the one log line of an envelope. It never logs the report
-// URL, the response URL or the text of a message a shortcut was used on.
-func (b *Bot) writeAudit(env *envelope, res result, level slog.Level, delivery string, postErr error) {
-	b.cfg.Observer.Answered(env.kind, res.outcome) // counted before it is logged: a reader of the log finds it counted
+// audit writes the one log line of a request, and counts it. It never logs
+// the report URL, the response URL or the text of a message.
+func (b *Bot) audit(req *request, res result, delivery string, deliveryErr error) {
+	b.deps.Observer.Answered(req.entry, res.outcome) // counted before it is logged: a reader of the log finds it counted
+	level := outcomes[res.outcome].level
+	if deliveryErr != nil {
+		level = slog.LevelError
+	}
 	if !b.log.Enabled(context.Background(), level) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs,
-		slog.String("user", env.user), slog.String("team", env.team), slog.String("channel", env.channel),
+		slog.String("user", req.user), slog.String("team", req.team), slog.String("channel", req.channel),
 		slog.String("record", res.recordNo), slog.String("outcome", string(res.outcome)),
-		slog.String("delivery", delivery), slog.Duration("duration", time.Since(env.read)),
-		slog.String("envelope_id", env.key),
+		slog.String("delivery", delivery), slog.Duration("duration", time.Since(req.received)),
+		slog.String("delivery_id", req.key),
 	)
-	if env.kind == KindShortcut || len(res.records) > 1 {
+	if req.entry == EntryShortcut || len(res.records) > 1 {
 		// The first few: a hostile message can name thousands.
 		attrs = append(attrs, slog.Any("records_found", res.records[:min(len(res.records), maxOffered)]))
 		if len(res.records) > maxOffered {
@@ -140,55 +143,56 @@ func (b *Bot) writeAudit(env *envelope, res result, level slog.Level, delivery s
 		// Text from outside (the vendor's message, a host) is cleaned of
 		// control and invisible characters before it reaches a log.
 		attrs = append(attrs, slog.String("error", cleantext.String(res.err.Error())))
-		if hint := b.cfg.Hint(res.err); hint != "" {
+		if hint := b.deps.Hint(res.err); hint != "" {
 			attrs = append(attrs, slog.String("hint", cleantext.String(hint)))
 		}
 	}
-	if postErr != nil {
-		attrs = append(attrs, slog.String("delivery_error", cleantext.String(postErr.Error())))
+	if deliveryErr != nil {
+		attrs = append(attrs, slog.String("delivery_error", cleantext.String(deliveryErr.Error())))
 	}
-	b.log.LogAttrs(context.Background(), level, env.kind, attrs...)
+	b.log.LogAttrs(context.Background(), level, string(req.entry), attrs...)
 }
 
-// postAnswer delivers an answer's JSON to a response URL, trying once more after
-// a short pause if the first try fails: a lost answer is a person left
-// waiting. At most maxPosts posts run at once. A response URL is a
+// deliver sends an answer's JSON by its route, trying once more after a
+// short pause if the first try fails: a lost answer is a person left
+// waiting. At most maxPosts deliveries run at once. A response URL is a
 // credential (anyone holding it can post as the app for 30 minutes), so no
 // error from here contains it.
-func (b *Bot) postAnswer(ctx context.Context, responseURL string, body []byte) error {
-	if responseURL == "" { // decide refused any other unusable one before a vendor turn was spent on it
-		return errNoResponseURL
+func (b *Bot) deliver(ctx context.Context, r route, body []byte) error {
+	if r.kind == routeNone {
+		return errNoRoute
 	}
 	select {
-	case b.postSlots <- struct{}{}:
-		defer func() { <-b.postSlots }()
+	case b.posts <- struct{}{}:
+		defer func() { <-b.posts }()
 	case <-ctx.Done():
 		return fmt.Errorf("bot: waiting to post an answer: %w", ctx.Err())
 	}
-	err := b.tryPost(ctx, responseURL, body)
+	err := b.post(ctx, r.responseURL, body)
 	if err == nil {
 		return nil
 	}
-	t := time.NewTimer(postRetryDelay)
+	t := time.NewTimer(retryDelay)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-ctx.Done():
 		return fmt.Errorf("bot: posting answer: %w (first try: %w)", ctx.Err(), err)
 	}
-	if err2 := b.tryPost(ctx, responseURL, body); err2 != nil {
+	if err2 := b.post(ctx, r.responseURL, body); err2 != nil {
 		return fmt.Errorf("bot: posting answer failed twice: %w; first: %w", err2, err)
 	}
 	return nil
 }
 
-func (b *Bot) tryPost(ctx context.Context, responseURL string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(body))
+// post makes one try of posting body to a URL of Slack's.
+func (b *Bot) post(ctx context.Context, to string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, bytes.NewReader(body))
 	if err != nil {
 		return errors.New("bot: building answer request failed")
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.cfg.HTTPClient.Do(req)
+	resp, err := b.deps.HTTPClient.Do(req)
 	if err != nil {
 		if uerr, ok := errors.AsType[*url.Error](err); ok {
 			err = uerr.Err // its message would carry the URL

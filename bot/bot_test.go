@@ -173,8 +173,8 @@ func TestVendorFailures(t *testing.T) {
 		{name: "vendor internal error", fault: yibeidiaotest.Fault{Code: "900"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"900"`},
 		{name: "http 502", fault: yibeidiaotest.Fault{Status: 502, Body: "bad gateway"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: "http status 502"},
 		{name: "slow vendor", change: func(s *setup) { s.cfg.CommandTimeout = 300 * time.Millisecond },
-			fault: yibeidiaotest.Fault{Hang: true}, want: []string{"took too long", "try again in a minute"}, outcome: bot.OutcomeTimeout, logWant: "command took too long"},
-		{name: "bad response signature", fault: yibeidiaotest.Fault{BadSign: true}, want: []string{"could not be verified", "no link"}, outcome: bot.OutcomeUnverifiable, logWant: "signature does not verify"},
+			fault: yibeidiaotest.Fault{Hang: true}, want: []string{"took too long", "try again in a minute"}, outcome: bot.OutcomeTimeout, logWant: "request took too long"},
+		{name: "bad response signature", fault: yibeidiaotest.Fault{BadSign: true}, want: []string{"could not be verified", "no link"}, outcome: bot.OutcomeBadSignature, logWant: "signature does not verify"},
 		{name: "garbage", fault: yibeidiaotest.Fault{Body: "<html>captive portal</html>"}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
 		{name: "truncated body", fault: yibeidiaotest.Fault{Body: `{"code":"000","key":"K","seq":"S","ts":"2019`}, want: []string{"could not read"}, outcome: bot.OutcomeBadResponse, logWant: "not the vendor's JSON envelope"},
 		{name: "seq reused", fault: yibeidiaotest.Fault{Code: "902"}, want: []string{"try again in a minute"}, outcome: bot.OutcomeTransient, logWant: `"vendor_code":"902"`},
@@ -372,7 +372,7 @@ func TestOtherEnvelopesAreAcked(t *testing.T) {
 	if len(other.Posts()) != 0 {
 		t.Errorf("foreign click got %d posts, want none", len(other.Posts()))
 	}
-	if lines := h.auditLines("unreadable"); len(lines) != 1 || !strings.Contains(lines[0], `"envelope_id":"`+bad.ID+`"`) {
+	if lines := h.auditLines("unreadable"); len(lines) != 1 || !strings.Contains(lines[0], `"delivery_id":"`+bad.ID+`"`) {
 		t.Errorf("unreadable command's audit lines: %q", lines)
 	}
 }
@@ -617,7 +617,7 @@ func TestAuditTellsHowEachAnswerLeft(t *testing.T) {
 
 func auditLineOf(lines []string, env *slacktest.Envelope) string {
 	for _, l := range lines {
-		if strings.Contains(l, `"envelope_id":"`+env.ID+`"`) {
+		if strings.Contains(l, `"delivery_id":"`+env.ID+`"`) {
 			return l
 		}
 	}
@@ -827,7 +827,7 @@ func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 	if err := h.logs.WaitFor(h.ctx(), "could not connect to Slack; retrying"); err != nil {
 		t.Fatal(err)
 	}
-	if health := h.bot.Health(); health.Connected || !strings.Contains(health.Status, "connect") {
+	if health := h.bot.Health(); health.Ready || !strings.Contains(health.Status, "connect") {
 		t.Errorf("health while Slack fails = %+v; want unhealthy, saying why", health)
 	}
 	h.slack.FailConnectionsOpen(0, 0, "")
@@ -838,7 +838,7 @@ func TestConnectionsOpenFailsThenRecovers(t *testing.T) {
 	if m := h.answer(env); !strings.Contains(m.Raw(), "/survey-result/") {
 		t.Errorf("after recovery: %s", m.Raw())
 	}
-	if health := h.bot.Health(); !health.Connected {
+	if health := h.bot.Health(); !health.Ready {
 		t.Errorf("health after recovery and a served command = %+v", health)
 	}
 }
@@ -1021,7 +1021,7 @@ func TestNoVendorTurnWithoutAResponseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	ack, err := env.WaitAck(h.ctx())
-	if err != nil || !strings.Contains(ack.Message().Raw(), "could not read") {
+	if err != nil || !strings.Contains(ack.Message().Raw(), "without a reply address from Slack") {
 		t.Errorf("a command without a response URL: ack %s, %v", ack.Payload, err)
 	}
 	if err := h.stop(); err != nil {

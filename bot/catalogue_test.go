@@ -29,7 +29,7 @@ var catalogueSamples = map[string][]string{
 // left unchecked.
 func renderCatalogue(t *testing.T, lang string) map[string][]string {
 	t.Helper()
-	w := reflect.ValueOf(languages[lang]).Elem()
+	w := reflect.ValueOf(catalogues[lang]).Elem()
 	out := map[string][]string{}
 	when := time.Date(2024, 12, 2, 7, 11, 6, 0, time.UTC)
 	for i := range w.NumField() {
@@ -65,7 +65,7 @@ func renderCatalogue(t *testing.T, lang string) map[string][]string {
 			for k := range args {
 				switch in := ft.In(k); {
 				case in.Kind() == reflect.String && (name == "limited" || name == "busy"):
-					args[k] = reflect.ValueOf(languages[lang].seconds(20 * n))
+					args[k] = reflect.ValueOf(catalogues[lang].seconds(20 * n))
 				case in.Kind() == reflect.String:
 					s := "X"
 					if k < len(strs) {
@@ -214,7 +214,7 @@ func TestChineseAnswersAsSent(t *testing.T) {
 		t.Skip("the answers are joined with ASCII separators until words.go and blocks.go use the catalogue's")
 	}
 	for _, res := range everyAnswer() {
-		msg := chinese.compose(res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
+		msg := chinese.compose(res, answerFor{user: "U0ASKER", command: "/tempreport"})
 		var rich strings.Builder
 		for _, spans := range msg.rich {
 			for _, sp := range spans {

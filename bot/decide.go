@@ -2,65 +2,64 @@ package bot
 
 import "github.com/hr-tools/tempreport/internal/recordno"
 
-// decide says how an envelope ends without the vendor, or fetch to ask the
-// vendor for res.recordNo if the person has a turn left. It runs in
-// arrival order and never waits. Only for people the allowlist admits does
-// it look for record numbers, the one part whose cost grows with what
-// arrived (linear, and bounded by [recordno.MaxBytes]).
-func (b *Bot) decide(env *envelope) (res result, fetch bool) {
-	switch {
-	case env.bad != nil:
-		return result{outcome: OutcomeUnreadable, err: env.bad}, false
-	case env.ignored:
-		return decided(OutcomeIgnored), false
-	case env.wrong != nil:
-		return result{outcome: OutcomeBadInput, wrongCommand: true, err: env.wrong}, false
+// verdict is what [Bot.decide] makes of a request before the ledger is
+// asked: how it ends without the vendor, or fetch to ask the vendor for
+// res.recordNo if the person has a turn left.
+type verdict struct {
+	res   result
+	fetch bool
+	// admitted: the allowlist admits the person. Only then is their own
+	// language looked up, or anything they sent read.
+	admitted bool
+}
+
+// decide reads a request in arrival order and never waits. Access is
+// decided first: only for people the allowlist admits does it look for
+// record numbers, the one part whose cost grows with what arrived (linear,
+// and bounded by [recordno.MaxBytes]).
+func (b *Bot) decide(req *request) verdict {
+	if req.refusal != nil {
+		return verdict{res: *req.refusal}
 	}
-	verdict := b.access.check(env.user, env.read)
-	switch {
-	case b.draining.Load():
-		return decided(OutcomeRestarting), false
-	case verdict == denied:
-		return decided(OutcomeDenied), false
-	case verdict == unconfirmed:
-		return decided(OutcomeUnconfirmed), false
+	switch b.access.check(req.user, req.received) {
+	case denied:
+		return verdict{res: decided(OutcomeDenied)}
+	case unconfirmed:
+		return verdict{res: decided(OutcomeUnconfirmed)}
 	}
-	text := env.text
-	if env.message != nil {
-		text = messageTexts(*env.message)
+	if b.draining.Load() {
+		return verdict{res: decided(OutcomeRestarting), admitted: true}
 	}
+	text := req.text
+	if req.message != nil {
+		text = messageTexts(*req.message)
+	}
+	req.text, req.message = "", nil // read: from here on no text is kept
 	found := recordno.Find(text)
-	res = result{records: found.Records, cut: found.Cut}
+	v := verdict{res: result{records: found.Records, cut: found.Cut}, admitted: true}
 	switch {
-	case found.Help && env.kind == KindCommand:
-		res.outcome = OutcomeHelp
-		return res, false
+	case found.Help && req.entry == EntryCommand:
+		v.res.outcome = OutcomeHelp
 	case len(found.Records) == 0:
-		res.outcome, res.input = OutcomeBadInput, missing(env.kind, found)
-		return res, false
-	case !usableResponseURL(env.responseURL):
-		// The answer would go to the response URL, and there is none to go
-		// to: no vendor turn is spent on an answer nobody can get. A
-		// command is told in its ack; anything else cannot be answered.
-		b.log.Warn("an envelope without a usable response URL: not served", "kind", env.kind, "envelope_id", env.key, "user", env.user)
-		if env.inAck {
-			return result{outcome: OutcomeUnreadable, err: errNoResponseURL}, false
-		}
-		return decided(OutcomeIgnored), false
+		v.res.outcome, v.res.input = OutcomeBadInput, missing(req.entry, found)
+	case req.route.kind == routeNone:
+		// The link would go to the route, and there is none: no vendor turn
+		// is spent on an answer nobody can get.
+		v.res = result{outcome: OutcomeNoRoute, err: errNoRoute}
 	case len(found.Records) > 1:
-		res.outcome, res.typed = OutcomeChoose, env.kind == KindCommand
-		return res, false
+		v.res.outcome, v.res.typed = OutcomeChoose, req.entry == EntryCommand
+	default:
+		v.res.recordNo, v.fetch = found.Records[0], true
 	}
-	res.recordNo = found.Records[0]
-	return res, true
+	return v
 }
 
 // missing says why what a person sent names no record number.
-func missing(kind string, found recordno.Found) *InputError {
+func missing(entry Entry, found recordno.Found) *InputError {
 	switch {
-	case kind == KindClick:
+	case entry == EntryClick:
 		return &InputError{Problem: NoRecordData}
-	case kind == KindShortcut:
+	case entry == EntryShortcut:
 		return &InputError{Problem: NoRecordInMessage}
 	case found.WrongLength > 0:
 		return &InputError{Problem: WrongLength, Digits: found.WrongLength}

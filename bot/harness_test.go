@@ -13,6 +13,7 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/internal/fixture"
 	"github.com/hr-tools/tempreport/internal/testkit"
 	"github.com/hr-tools/tempreport/yibeidiao"
@@ -47,6 +48,7 @@ type harness struct {
 type setup struct {
 	t          *testing.T
 	cfg        bot.Config
+	deps       bot.Deps
 	vendorOpts []yibeidiao.Option
 	rps        rate.Limit
 	burst      int
@@ -64,13 +66,14 @@ func start(t *testing.T, change ...func(*setup)) *harness {
 	s := &setup{
 		t: t,
 		cfg: bot.Config{
-			AppToken:      h.slack.AppToken,
 			BotToken:      h.slack.BotToken,
 			APIURL:        h.slack.APIURL,
 			AllowedUsers:  []string{allowedUser},
 			AllowedGroups: []string{hrGroup},
-			Logger:        slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Hint:          func(err error) string { return "operator hint for " + err.Error() },
+		},
+		deps: bot.Deps{
+			Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Hint:   func(err error) string { return "operator hint for " + err.Error() },
 		},
 		rps:   50,
 		burst: 10,
@@ -91,14 +94,18 @@ func start(t *testing.T, change ...func(*setup)) *harness {
 		}
 		gen = c
 	}
-	b, err := bot.New(gen, s.cfg)
+	b, err := bot.New(gen, s.cfg, s.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := socket.New(socket.Config{AppToken: h.slack.AppToken, APIURL: h.slack.APIURL, Logger: s.deps.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.bot = b
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	go func() { h.done <- b.Run(ctx) }()
+	go func() { h.done <- b.Run(ctx, sock) }()
 	t.Cleanup(func() { h.stop() })
 	h.waitConnected()
 	return h
@@ -187,10 +194,10 @@ func (h *harness) assertNoSecretsLogged() {
 }
 
 // auditLines returns the logged audit lines of one kind ("command", "click").
-func (h *harness) auditLines(kind string) []string {
+func (h *harness) auditLines(entry bot.Entry) []string {
 	var lines []string
 	for line := range strings.SplitSeq(h.logs.String(), "\n") {
-		if strings.Contains(line, `"msg":"`+kind+`"`) {
+		if strings.Contains(line, `"msg":"`+string(entry)+`"`) {
 			lines = append(lines, line)
 		}
 	}

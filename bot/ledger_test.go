@@ -29,16 +29,16 @@ type otherReplica struct {
 	acked  map[string]string
 }
 
-func (o *otherReplica) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlement {
+func (o *otherReplica) Settle(ctx context.Context, claims []bot.Claim) map[string]bot.Settlement {
 	o.mu.Lock()
 	for _, c := range claims {
-		o.claims = append(o.claims, c.EnvelopeID)
+		o.claims = append(o.claims, c.Key)
 	}
 	o.mu.Unlock()
 	out := o.turns.Settle(ctx, claims)
-	for i, c := range claims {
+	for _, c := range claims {
 		if c.User == o.takenBy {
-			out[i] = bot.Settlement{Taken: true, FirstAck: o.firstAck, Fetching: o.fetching}
+			out[c.Key] = bot.Settlement{Taken: true, FirstAck: o.firstAck, Fetching: o.fetching}
 		}
 	}
 	return out
@@ -56,14 +56,12 @@ func (o *otherReplica) Acked(envelopeID string, payload json.RawMessage) {
 
 func (o *otherReplica) GiveBack(ctx context.Context, user string) { o.turns.GiveBack(ctx, user) }
 
-func (o *otherReplica) Immediate() bool { return false }
-
 func TestSharedLedgerSettlesInArrivalOrder(t *testing.T) {
 	t.Parallel()
 	ledger := &otherReplica{turns: bot.NewLocalLedger(rate.Limit(1), 100)}
 	users, cmds := slacktest.Crowd(40, readyRecord)
 	h := start(t, func(s *setup) {
-		s.cfg.Ledger = ledger
+		s.deps.Ledger = ledger
 		s.cfg.AllowedUsers = append(users, allowedUser)
 		s.rps, s.burst = 1000, 100
 	})
@@ -104,7 +102,7 @@ func TestEnvelopeAnotherReplicaServedIsAckedNotServed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := start(t, func(s *setup) {
-				s.cfg.Ledger = &otherReplica{takenBy: allowedUser, firstAck: tt.firstAck, fetching: tt.fetching, turns: bot.NewLocalLedger(1, 10)}
+				s.deps.Ledger = &otherReplica{takenBy: allowedUser, firstAck: tt.firstAck, fetching: tt.fetching, turns: bot.NewLocalLedger(1, 10)}
 			})
 			env, ack := h.command(allowedUser, readyRecord)
 			if !strings.Contains(ack.Message().Text, tt.want) {

@@ -9,100 +9,129 @@ import (
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
-// Outcome names how an envelope ended, for the audit log and metrics.
+// Outcome names how a request ended: the one vocabulary of failure. The
+// person's words (render.go), the audit line, the metrics' outcome label
+// and the operator's hints all read it; [outcomes] says what else each one
+// means.
 type Outcome string
 
-// The outcomes in the audit log.
+// The outcomes.
 const (
 	OutcomeLink          Outcome = "link"
-	OutcomeChoose        Outcome = "choose" // a shortcut on a message naming several records: offered, none fetched
+	OutcomeChoose        Outcome = "choose" // several records named: offered, none fetched
 	OutcomeHelp          Outcome = "help"
-	OutcomeBadInput      Outcome = "bad_input"
+	OutcomeBadInput      Outcome = "bad_input"     // what the person gave names no record
+	OutcomeWrongCommand  Outcome = "wrong_command" // Slack sent a command this bot is not configured for
 	OutcomeDenied        Outcome = "denied"
 	OutcomeUnconfirmed   Outcome = "unconfirmed" // access comes from a group that cannot be read now
 	OutcomeLimited       Outcome = "limited"     // the person's own limit
-	OutcomeBusy          Outcome = "busy"        // the vendor budget everyone shares, or too much in flight
-	OutcomeRefused       Outcome = "refused"
+	OutcomeBusy          Outcome = "busy"        // the vendor budget everyone shares had no turn in time
+	OutcomeOverloaded    Outcome = "overloaded"  // too many requests waiting on the vendor in this process
+	OutcomeRefused       Outcome = "refused"     // the vendor said no, for a business reason
 	OutcomeMisconfigured Outcome = "misconfigured"
-	OutcomeTransient     Outcome = "transient"
-	OutcomeTimeout       Outcome = "timeout"
-	OutcomeUnverifiable  Outcome = "unverifiable"
+	OutcomeTransient     Outcome = "transient"     // the vendor failed in a way trying later may fix
+	OutcomeTimeout       Outcome = "timeout"       // the vendor did not answer in time: one attempt's timeout, or the request's whole budget
+	OutcomeBadSignature  Outcome = "bad_signature" // the vendor's answer did not carry our signature
 	OutcomeBadResponse   Outcome = "bad_response"
 	OutcomeUntrusted     Outcome = "untrusted_link"
 	OutcomeRestarting    Outcome = "restarting"
-	OutcomeUnreadable    Outcome = "unreadable"
-	OutcomeIgnored       Outcome = "ignored" // events and clicks on other buttons: acked, not answered
+	OutcomeUnreadable    Outcome = "unreadable" // the transport could not decode it
+	OutcomeNoRoute       Outcome = "no_route"   // nowhere to answer: no response URL the bot posts to
+	OutcomeIgnored       Outcome = "ignored"    // events and clicks no entry answers: acked, not answered
 	OutcomeInternal      Outcome = "internal_error"
 )
 
+// outcomeRule is what an outcome means besides its words.
+type outcomeRule struct {
+	// level is how loud its audit line is: info for what people do, warn
+	// for what the bot or vendor could not help, error for what someone
+	// must fix.
+	level slog.Level
+	// refund gives the person's turn back: when the vendor was never
+	// reached (the shared budget had no turn, too much in flight), the bot
+	// cut the call short (restarting), or the bot itself failed. A vendor
+	// that fails or hangs after being asked keeps the turn, so a person's
+	// limit holds whatever the vendor does.
+	refund bool
+}
+
+// outcomes is the one table of outcomes; Outcomes lists it in order.
+var outcomes = map[Outcome]outcomeRule{
+	OutcomeLink:          {level: slog.LevelInfo},
+	OutcomeChoose:        {level: slog.LevelInfo},
+	OutcomeHelp:          {level: slog.LevelInfo},
+	OutcomeBadInput:      {level: slog.LevelInfo},
+	OutcomeWrongCommand:  {level: slog.LevelWarn},
+	OutcomeDenied:        {level: slog.LevelInfo},
+	OutcomeUnconfirmed:   {level: slog.LevelWarn},
+	OutcomeLimited:       {level: slog.LevelInfo},
+	OutcomeBusy:          {level: slog.LevelWarn, refund: true},
+	OutcomeOverloaded:    {level: slog.LevelWarn, refund: true},
+	OutcomeRefused:       {level: slog.LevelInfo},
+	OutcomeMisconfigured: {level: slog.LevelError},
+	OutcomeTransient:     {level: slog.LevelWarn},
+	OutcomeTimeout:       {level: slog.LevelWarn},
+	OutcomeBadSignature:  {level: slog.LevelError},
+	OutcomeBadResponse:   {level: slog.LevelError},
+	OutcomeUntrusted:     {level: slog.LevelError},
+	OutcomeRestarting:    {level: slog.LevelWarn, refund: true},
+	OutcomeUnreadable:    {level: slog.LevelWarn},
+	OutcomeNoRoute:       {level: slog.LevelWarn},
+	OutcomeIgnored:       {level: slog.LevelDebug},
+	OutcomeInternal:      {level: slog.LevelError, refund: true},
+}
+
 // Outcomes lists every outcome, for metrics that start each at zero.
-var Outcomes = []Outcome{OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeUnconfirmed, OutcomeLimited,
-	OutcomeBusy, OutcomeRefused, OutcomeMisconfigured, OutcomeTransient, OutcomeTimeout, OutcomeUnverifiable,
-	OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting, OutcomeUnreadable, OutcomeIgnored, OutcomeInternal, OutcomeChoose}
+var Outcomes = []Outcome{OutcomeLink, OutcomeChoose, OutcomeHelp, OutcomeBadInput, OutcomeWrongCommand, OutcomeDenied,
+	OutcomeUnconfirmed, OutcomeLimited, OutcomeBusy, OutcomeOverloaded, OutcomeRefused, OutcomeMisconfigured,
+	OutcomeTransient, OutcomeTimeout, OutcomeBadSignature, OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting,
+	OutcomeUnreadable, OutcomeNoRoute, OutcomeIgnored, OutcomeInternal}
+
+// vendorOutcomes translates the vendor client's kinds of failure: the one
+// place the bot reads them.
+var vendorOutcomes = map[yibeidiao.Kind]Outcome{
+	yibeidiao.KindBusy:          OutcomeBusy,
+	yibeidiao.KindMisconfigured: OutcomeMisconfigured,
+	yibeidiao.KindTransient:     OutcomeTransient,
+	yibeidiao.KindTimeout:       OutcomeTimeout,
+	yibeidiao.KindRefused:       OutcomeRefused,
+	yibeidiao.KindBadResponse:   OutcomeBadResponse,
+	yibeidiao.KindBadSignature:  OutcomeBadSignature,
+	yibeidiao.KindUntrustedLink: OutcomeUntrusted,
+}
 
 // Observer is told what the bot did, for metrics. Its methods must be safe
 // for concurrent use and return quickly.
 type Observer interface {
-	// Answered reports how an envelope ended, once per envelope: kind is
-	// one of the Kind constants.
-	Answered(kind string, outcome Outcome)
-	// Acked reports how long an ack took from the envelope being read to
-	// the ack being handed to slack-go. It is called just before the ack is
-	// handed over.
-	Acked(sinceRead time.Duration)
+	// Answered reports how a request ended, once per request.
+	Answered(entry Entry, outcome Outcome)
+	// Acked reports how long an ack took from the delivery being received
+	// to the ack being handed to the transport, just before it is.
+	Acked(sinceReceived time.Duration)
 }
 
 type noObserver struct{}
 
-func (noObserver) Answered(string, Outcome) {}
-func (noObserver) Acked(time.Duration)      {}
+func (noObserver) Answered(Entry, Outcome) {}
+func (noObserver) Acked(time.Duration)     {}
 
-// level is how loud an outcome's audit line is: info for what people do,
-// warn for what the bot or vendor could not help, error for what someone
-// must fix.
-func (o Outcome) level() slog.Level {
-	switch o {
-	case OutcomeIgnored:
-		return slog.LevelDebug
-	case OutcomeLink, OutcomeHelp, OutcomeBadInput, OutcomeDenied, OutcomeLimited, OutcomeRefused, OutcomeChoose:
-		return slog.LevelInfo
-	case OutcomeMisconfigured, OutcomeUnverifiable, OutcomeBadResponse, OutcomeUntrusted, OutcomeInternal:
-		return slog.LevelError
-	}
-	return slog.LevelWarn
-}
-
-// refundable reports whether the person gets their turn back: only when the
-// vendor was never reached (the shared budget had no turn, the bot was
-// restarting) or the bot itself failed. A vendor that fails or hangs
-// after being asked does not give turns back, so a person's limit holds
-// whatever the vendor does.
-func (o Outcome) refundable() bool {
-	switch o {
-	case OutcomeBusy, OutcomeRestarting, OutcomeInternal:
-		return true
-	}
-	return false
-}
-
-// result is how an envelope ended: the outcome, and everything its answer
+// result is how a request ended: the outcome, and everything its answer
 // and its audit line need. Decisions the bot makes itself are results built
 // where they are made; failures from outside (the vendor, the network, a
-// panic) are read, once, by [classify]. Nothing after that looks at err
+// panic) are read once, by [vendorResult]. Nothing after that looks at err
 // except to log it.
 type result struct {
-	outcome      Outcome
-	report       *yibeidiao.TempReport // OutcomeLink
-	wait         time.Duration         // OutcomeLimited, OutcomeBusy: until the next turn
-	input        *InputError           // OutcomeBadInput: what is wrong with what was typed
-	wrongCommand bool                  // OutcomeBadInput: a command this bot does not answer
-	recordNo     string                // the record asked for, fetched or not
-	records      []string              // the records found: OutcomeChoose offers them
-	typed        bool                  // OutcomeChoose: the records were typed, not in a message
-	cut          bool                  // the text was longer than the finder reads
-	interrupted  bool                  // OutcomeRestarting: it was being served when the drain time ran out
-	vendor       vendorFacts
-	err          error // the failure from outside, for the log; nil for decisions
+	outcome     Outcome
+	report      *yibeidiao.TempReport // OutcomeLink
+	wait        time.Duration         // OutcomeLimited, OutcomeBusy, OutcomeOverloaded: until the next turn
+	input       *InputError           // OutcomeBadInput: what is wrong with what was given
+	recordNo    string                // the record asked for, fetched or not
+	records     []string              // the records found: OutcomeChoose offers them
+	typed       bool                  // OutcomeChoose: the records were typed, not in a message
+	cut         bool                  // the text was longer than the finder reads
+	interrupted bool                  // OutcomeRestarting: it was being served when the drain time ran out
+	vendor      vendorFacts
+	err         error // the failure from outside, for the log; nil for decisions
 }
 
 // vendorFacts is what a vendor failure said, read out of its error once.
@@ -123,19 +152,9 @@ func (r result) with(o Outcome, wait time.Duration) result {
 	return result{outcome: o, wait: wait, recordNo: r.recordNo, records: r.records, cut: r.cut}
 }
 
-// level is how loud the audit line is: the outcome's level, but a command
-// the bot is not configured for is the operator's to fix.
-func (r result) level() slog.Level {
-	if r.wrongCommand {
-		return slog.LevelWarn
-	}
-	return r.outcome.level()
-}
-
-// classify turns what the vendor call returned into a result: one switch
-// over the vendor's kinds of failure, and the one place that reads the
-// vendor's error.
-func classify(rep *yibeidiao.TempReport, err error) result {
+// vendorResult reads what the vendor call returned; cause is why its
+// context ended, if it did.
+func vendorResult(rep *yibeidiao.TempReport, err, cause error) result {
 	if err == nil {
 		if rep == nil {
 			return result{outcome: OutcomeInternal, err: errors.New("bot: vendor returned neither a report nor an error")}
@@ -143,30 +162,20 @@ func classify(rep *yibeidiao.TempReport, err error) result {
 		return result{outcome: OutcomeLink, report: rep, vendor: vendorFacts{seq: rep.Seq}}
 	}
 	res := result{err: err, vendor: vendorFactsOf(err)}
-	switch kind := yibeidiao.KindOf(err); {
-	case errors.Is(err, errShuttingDown):
+	switch {
+	case errors.Is(cause, errShuttingDown):
 		res.outcome, res.interrupted = OutcomeRestarting, true
-	case kind == yibeidiao.KindBusy:
-		res.outcome = OutcomeBusy
-		if busy, ok := errors.AsType[*yibeidiao.RateLimitError](err); ok {
-			res.wait = busy.RetryAfter
-		}
-	case errors.Is(err, errCommandTimeout), errors.Is(err, context.DeadlineExceeded):
-		res.outcome = OutcomeTimeout
-	case kind == yibeidiao.KindBadSignature:
-		res.outcome = OutcomeUnverifiable
-	case kind == yibeidiao.KindUntrustedLink:
-		res.outcome = OutcomeUntrusted
-	case kind == yibeidiao.KindBadResponse:
-		res.outcome = OutcomeBadResponse
-	case kind == yibeidiao.KindMisconfigured, kind == yibeidiao.KindRedirect:
-		res.outcome = OutcomeMisconfigured
-	case kind == yibeidiao.KindTransient:
-		res.outcome = OutcomeTransient
-	case kind == yibeidiao.KindRefused:
-		res.outcome = OutcomeRefused
+	case errors.Is(cause, errCommandTimeout) && yibeidiao.KindOf(err) != yibeidiao.KindBusy:
+		res.outcome = OutcomeTimeout // the request's budget ran out during the call
 	default:
-		res.outcome = OutcomeInternal
+		o, ok := vendorOutcomes[yibeidiao.KindOf(err)]
+		if !ok {
+			o = OutcomeInternal
+		}
+		res.outcome = o
+	}
+	if busy, ok := errors.AsType[*yibeidiao.RateLimitError](err); ok {
+		res.wait = busy.RetryAfter
 	}
 	return res
 }
@@ -189,6 +198,16 @@ func vendorFactsOf(err error) vendorFacts {
 var (
 	// errShuttingDown cancels work still running when the drain time is up.
 	errShuttingDown = errors.New("bot: shutting down")
-	// errCommandTimeout ends a command that took longer than its budget.
-	errCommandTimeout = errors.New("bot: command took too long")
+	// errCommandTimeout ends a request that took longer than its budget.
+	errCommandTimeout = errors.New("bot: request took too long")
+	// errNoRoute: the request has no response URL the bot posts to.
+	errNoRoute = errors.New("bot: no response URL the bot posts to")
 )
+
+// contextCause is why ctx ended, nil while it has not.
+func contextCause(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hr-tools/tempreport/bot"
 	"github.com/hr-tools/tempreport/bot/slacktest"
+	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/yibeidiao"
 )
 
@@ -33,17 +34,21 @@ func BenchmarkCommandPath(b *testing.B) {
 	defer slack.Close()
 	const burst = 100
 	users, cmds := slacktest.Crowd(burst, "20190415152645093983751")
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	bt, err := bot.New(instantVendor{}, bot.Config{
-		AppToken: slack.AppToken, BotToken: slack.BotToken, APIURL: slack.APIURL,
+		BotToken: slack.BotToken, APIURL: slack.APIURL,
 		AllowedUsers: users, UserRate: 1e6, UserBurst: 1e6,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+	}, bot.Deps{Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sock, err := socket.New(socket.Config{AppToken: slack.AppToken, APIURL: slack.APIURL, Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- bt.Run(ctx) }()
+	go func() { done <- bt.Run(ctx, sock) }()
 	defer func() { cancel(); <-done }()
 	wait, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()

@@ -15,8 +15,8 @@ import (
 
 // answerFor is who and what an answer is for, besides its result.
 type answerFor struct {
-	user, recordNo, command string
-	replace                 bool // a fresh link replaces the message it was asked from
+	user, command string
+	replace       bool // a fresh link replaces the message it was asked from
 }
 
 // render appends the answer to res, as the JSON Slack takes, to dst; nil
@@ -38,23 +38,27 @@ func (w *words) waitText(d time.Duration) string {
 	return w.seconds(max(1, int(math.Ceil(d.Seconds()))))
 }
 
-// progressTemplate is the JSON of the progress note a command is acked
-// with while its report is fetched, with recordPlaceholder for the record
-// number. It is made once per bot: most acks carry it. It is plain text,
-// with no blocks, no markup and no link: each byte of an ack costs in a
-// burst.
-func (w *words) progressTemplate() string {
-	b := appendString([]byte(`{"response_type":"ephemeral","text":`), ProgressPrefix+w.progress(recordPlaceholder))
-	return string(append(b, '}'))
-}
+// progressTemplates are, for each language, the JSON of the progress note
+// a command is acked with while its report is fetched, with
+// recordPlaceholder for the record number. They are made once: most acks
+// carry one. A note is plain text, with no blocks, no markup and no link:
+// each byte of an ack costs in a burst.
+var progressTemplates = func() map[*words]string {
+	t := map[*words]string{}
+	for _, w := range catalogues {
+		b := appendString([]byte(`{"response_type":"ephemeral","text":`), ProgressPrefix+w.progress(recordPlaceholder))
+		t[w] = string(append(b, '}'))
+	}
+	return t
+}()
 
-// recordPlaceholder stands for the record number in progressTemplate.
+// recordPlaceholder stands for the record number in progressTemplates.
 const recordPlaceholder = "RECORDNO"
 
-// progressNote is the progress note for a record: record numbers are
+// progressNote is w's progress note for a record: record numbers are
 // digits, so putting one in the placeholder's place keeps the JSON valid.
-func progressNote(template, record string) json.RawMessage {
-	before, after, _ := strings.Cut(template, recordPlaceholder)
+func progressNote(w *words, record string) json.RawMessage {
+	before, after, _ := strings.Cut(progressTemplates[w], recordPlaceholder)
 	note := make(json.RawMessage, 0, len(before)+len(record)+len(after))
 	return append(append(append(note, before...), record...), after...)
 }
@@ -66,7 +70,7 @@ func (w *words) compose(res result, a answerFor) *blockMessage {
 	case OutcomeIgnored:
 		return nil
 	case OutcomeLink:
-		msg := w.reportMessage(a.recordNo, res.report, time.Now())
+		msg := w.reportMessage(res.recordNo, res.report, time.Now())
 		msg.replace = a.replace
 		return msg
 	case OutcomeChoose:
@@ -85,10 +89,10 @@ func (w *words) explain(res result, a answerFor) []span {
 	switch res.outcome {
 	case OutcomeHelp:
 		return parseMarkup(w.usage(command) + "\n" + w.rule)
+	case OutcomeWrongCommand:
+		return parseMarkup(w.wrongCommand(command))
 	case OutcomeBadInput:
 		switch {
-		case res.wrongCommand:
-			return parseMarkup(w.wrongCommand(command))
 		case res.input.Problem == NoRecordData:
 			return parseMarkup(w.noRecord)
 		case res.input.Problem == NoRecordInMessage:
@@ -103,17 +107,17 @@ func (w *words) explain(res result, a answerFor) []span {
 		return parseMarkup(w.unconfirmed)
 	case OutcomeRestarting:
 		if res.interrupted {
-			return parseMarkup(w.interrupted(command, a.recordNo))
+			return parseMarkup(w.interrupted(command, res.recordNo))
 		}
 		return parseMarkup(w.restarting)
 	case OutcomeLimited:
 		return parseMarkup(w.limited(w.waitText(res.wait)))
-	case OutcomeBusy:
+	case OutcomeBusy, OutcomeOverloaded:
 		return parseMarkup(w.busy(w.waitText(res.wait)))
 	case OutcomeTimeout:
 		return parseMarkup(w.timeout)
-	case OutcomeUnverifiable:
-		return parseMarkup(w.unverifiable)
+	case OutcomeBadSignature:
+		return parseMarkup(w.badSignature)
 	case OutcomeBadResponse:
 		return parseMarkup(w.badResponse)
 	case OutcomeUntrusted:
@@ -126,9 +130,11 @@ func (w *words) explain(res result, a answerFor) []span {
 	case OutcomeTransient:
 		return parseMarkup(w.transient)
 	case OutcomeRefused:
-		return w.refusal(a.recordNo, res.vendor)
+		return w.refusal(res.recordNo, res.vendor)
 	case OutcomeUnreadable:
 		return parseMarkup(w.unreadable)
+	case OutcomeNoRoute:
+		return parseMarkup(w.noRoute)
 	}
 	return parseMarkup(w.internal)
 }
@@ -218,7 +224,7 @@ const maxOffered = 5
 // styles are explicit ("style": {"bold": true}), never as mrkdwn markers:
 // Slack formats *bold* only at word edges, and prints the asterisks when
 // they touch a Han character or full-width punctuation. The words catalog
-// writes **bold** and `code` in its own texts (see [parse]); text from
+// writes **bold** and `code` in its own texts (see [parseMarkup]); text from
 // elsewhere (the vendor's message) is always a literal span.
 type span struct {
 	text  string

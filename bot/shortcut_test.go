@@ -94,7 +94,7 @@ func TestShortcut(t *testing.T) {
 			if n := len(one.Posts()); n != 1 {
 				t.Errorf("a redelivered shortcut got %d answers, want 1", n)
 			}
-			lines := h.auditLines(bot.KindShortcut)
+			lines := h.auditLines(bot.EntryShortcut)
 			if len(lines) != 5 {
 				t.Errorf("%d shortcut audit lines, want 5: %q", len(lines), lines)
 			}

@@ -8,7 +8,7 @@ import (
 
 // words is everything the bot says to a person, in one language: the
 // catalogue, and nothing else (render.go turns it into Block Kit). Texts may
-// use **bold** and `code` (see [parse]); the values put into them are the
+// use **bold** and `code` (see [parseMarkup]); the values put into them are the
 // bot's own. Every field is set in every language; a test checks it.
 type words struct {
 	progress           func(record string) string
@@ -22,7 +22,7 @@ type words struct {
 	busy               func(wait string) string            // the vendor budget everyone shares
 	seconds            func(n int) string
 	timeout            string
-	unverifiable       string
+	badSignature       string
 	badResponse        string
 	untrusted          string
 	misconfigured      string
@@ -35,6 +35,7 @@ type words struct {
 	checkRecord        string
 	internal           string
 	unreadable         string
+	noRoute            string // a request without a response URL of Slack's: the answer can only go in the ack
 	wrongCommand       func(command string) string
 	notDigits          string
 	wrongLength        func(lo, hi, n int) string
@@ -71,13 +72,13 @@ func Language(tag string) (lang string, ok bool) {
 	tag = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
 	base, _, _ := strings.Cut(tag, "-")
 	// Traditional Chinese readers are not served Simplified by surprise.
-	if _, ok := languages[base]; !ok || strings.HasPrefix(tag, "zh-tw") || strings.HasPrefix(tag, "zh-hk") || strings.HasPrefix(tag, "zh-hant") {
+	if _, ok := catalogues[base]; !ok || strings.HasPrefix(tag, "zh-tw") || strings.HasPrefix(tag, "zh-hk") || strings.HasPrefix(tag, "zh-hant") {
 		return "", false
 	}
 	return base, true
 }
 
-var languages = map[string]*words{"en": english, "zh": chinese}
+var catalogues = map[string]*words{"en": english, "zh": chinese}
 
 var english = &words{
 	progress: func(record string) string {
@@ -110,7 +111,7 @@ var english = &words{
 		return fmt.Sprintf("%d seconds", n)
 	},
 	timeout:            "The vendor took too long to answer. Please try again in a minute.",
-	unverifiable:       "The vendor's answer could not be verified, so no link is shown. Please try again in a minute; if this keeps happening, tell the bot's admin.",
+	badSignature:       "The vendor's answer could not be verified, so no link is shown. Please try again in a minute; if this keeps happening, tell the bot's admin.",
 	badResponse:        "The vendor sent an answer the bot could not read, so no link is shown. Please try again in a minute; if this keeps happening, tell the bot's admin.",
 	untrusted:          "The vendor's answer carried a link that is not on the vendor's own secure address, so it is not shown. Please tell the bot's admin.",
 	misconfigured:      "Sorry, the bot is misconfigured and cannot get reports right now. Please ask the bot's admin to check its logs.",
@@ -122,6 +123,7 @@ var english = &words{
 	linkRemoved:        "[link removed]",
 	checkRecord:        "Check the record in 易背调, then try again.",
 	internal:           "Sorry, something went wrong on our side. Please try again; if this keeps happening, tell the bot's admin.",
+	noRoute:            "The bot cannot answer this here: the request came without a reply address from Slack. Please tell the bot's admin.",
 	unreadable:         "Sorry, the bot could not read that command. Please try again.",
 	wrongCommand: func(command string) string {
 		return fmt.Sprintf("This bot answers `%s` only. Please tell the bot's admin which command you typed.", command)

@@ -21,20 +21,31 @@ import (
 func TestEveryTextInEveryLanguage(t *testing.T) {
 	t.Parallel()
 	for _, lang := range Languages {
-		w := reflect.ValueOf(languages[lang]).Elem()
+		w := reflect.ValueOf(catalogues[lang]).Elem()
 		for i := range w.NumField() {
 			if w.Field(i).IsZero() {
 				t.Errorf("%s has no %s", lang, w.Type().Field(i).Name)
 			}
 		}
 	}
-	if len(languages) != len(Languages) {
-		t.Errorf("%d catalogs for %d languages", len(languages), len(Languages))
+	if len(catalogues) != len(Languages) {
+		t.Errorf("%d catalogs for %d languages", len(catalogues), len(Languages))
 	}
 }
 
 // everyAnswer is one result for every answer a person can meet.
 func everyAnswer() []result {
+	answers := everyResult()
+	for i := range answers {
+		if answers[i].recordNo == "" {
+			answers[i].recordNo = "20190415152645093983751"
+		}
+	}
+	return answers
+}
+
+// everyResult is every result a person can meet, as the bot makes them.
+func everyResult() []result {
 	report := &yibeidiao.TempReport{URL: "https://res.yibeidiao.com/survey-result/x.pdf?Expires=1", ExpiresAt: time.Now().Add(time.Minute), Seq: "S1"}
 	refused := func(code, msg string, verified bool) error {
 		return &yibeidiao.APIError{Code: code, Message: msg, HTTPStatus: 200, Verified: verified}
@@ -46,24 +57,26 @@ func everyAnswer() []result {
 		{outcome: OutcomeBadInput, input: &InputError{Problem: WrongLength, Digits: 3}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordData}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordInMessage}},
-		{outcome: OutcomeBadInput, wrongCommand: true, err: &WrongCommandError{Got: "/x", Want: "/tempreport"}},
+		{outcome: OutcomeWrongCommand, err: &WrongCommandError{Got: "/x", Want: "/tempreport"}},
 		{outcome: OutcomeDenied},
 		{outcome: OutcomeUnconfirmed},
 		{outcome: OutcomeLimited, wait: 20 * time.Second},
 		{outcome: OutcomeBusy, wait: 1500 * time.Millisecond},
-		classify(nil, refused("1002", "背调未在进行中", true)),
-		classify(nil, refused("1001", "背调记录不存在。", true)),
-		classify(nil, refused("1005", "", true)),
-		classify(nil, refused("1006", "请登录 www.yibeidiao-report.com/login 查看", false)),
-		classify(nil, refused("901", "", true)),
-		classify(nil, refused("906", "", true)),
-		classify(nil, refused("900", "", true)),
-		classify(nil, fmt.Errorf("%w: %w", errCommandTimeout, context.DeadlineExceeded)),
-		classify(nil, yibeidiao.ErrBadResponseSignature),
-		classify(nil, yibeidiao.ErrBadResponse),
-		classify(nil, &yibeidiao.UntrustedLinkError{Host: "evil.example", Reason: "host not trusted"}),
+		{outcome: OutcomeOverloaded, wait: time.Second},
+		{outcome: OutcomeNoRoute, err: errNoRoute},
+		vendorResult(nil, refused("1002", "背调未在进行中", true), nil),
+		vendorResult(nil, refused("1001", "背调记录不存在。", true), nil),
+		vendorResult(nil, refused("1005", "", true), nil),
+		vendorResult(nil, refused("1006", "请登录 www.yibeidiao-report.com/login 查看", false), nil),
+		vendorResult(nil, refused("901", "", true), nil),
+		vendorResult(nil, refused("906", "", true), nil),
+		vendorResult(nil, refused("900", "", true), nil),
+		vendorResult(nil, fmt.Errorf("%w: %w", errCommandTimeout, context.DeadlineExceeded), errCommandTimeout),
+		vendorResult(nil, yibeidiao.ErrBadResponseSignature, nil),
+		vendorResult(nil, yibeidiao.ErrBadResponse, nil),
+		vendorResult(nil, &yibeidiao.UntrustedLinkError{Host: "evil.example", Reason: "host not trusted"}, nil),
 		{outcome: OutcomeRestarting},
-		classify(nil, errShuttingDown),
+		vendorResult(nil, errShuttingDown, errShuttingDown),
 		{outcome: OutcomeUnreadable, err: ErrUnreadable},
 		{outcome: OutcomeInternal, err: errors.New("something nobody expected")},
 		{outcome: OutcomeChoose, records: []string{"20190415152645093983751", "20190415152645093983752"}},
@@ -83,10 +96,10 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 	english := regexp.MustCompile(`\b(the|you|your|please|record|link|vendor|bot)\b`)
 	notOurs := regexp.MustCompile("`[^`]*`|https?://\\S+|[0-9]+|U0ASKER|背调未在进行中|背调记录不存在|易背调|Slack|ID|UTC")
 	for _, lang := range Languages {
-		w := languages[lang]
+		w := catalogues[lang]
 		seen := map[string]Outcome{}
 		for _, res := range everyAnswer() {
-			msg := rendered(t, w, res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
+			msg := rendered(t, w, res, answerFor{user: "U0ASKER", command: "/tempreport"})
 			covered[res.outcome] = true
 			if msg == nil {
 				t.Errorf("%s: %s has no message", lang, res.outcome)
@@ -136,7 +149,7 @@ func TestAnswersRenderWithoutMarkers(t *testing.T) {
 	t.Parallel()
 	for _, lang := range Languages {
 		for _, res := range everyAnswer() {
-			msg := rendered(t, languages[lang], res, answerFor{user: "U0ASKER", recordNo: "20190415152645093983751", command: "/tempreport"})
+			msg := rendered(t, catalogues[lang], res, answerFor{user: "U0ASKER", command: "/tempreport"})
 			data, err := json.Marshal(msg)
 			if err != nil {
 				t.Fatal(err)
@@ -193,9 +206,10 @@ func TestVendorWordsShownWell(t *testing.T) {
 		{"en", "record *not* _found_ ~x~ `y`", true, []string{"∗not∗", "＿found＿"}, nil},
 		{"en", "see https://evil.example/x", true, []string{"see [link removed] (code 1002)"}, []string{"evil.example"}},
 	} {
-		w := languages[tt.lang]
-		res := classify(nil, &yibeidiao.APIError{Code: "1002", Message: tt.msg, Verified: tt.verified})
-		msg := rendered(t, w, res, answerFor{recordNo: "20190415152645093983751", command: "/tempreport"})
+		w := catalogues[tt.lang]
+		res := vendorResult(nil, &yibeidiao.APIError{Code: "1002", Message: tt.msg, Verified: tt.verified}, nil)
+		res.recordNo = "20190415152645093983751"
+		msg := rendered(t, w, res, answerFor{command: "/tempreport"})
 		blocks, _ := json.Marshal(msg.Blocks)
 		for _, want := range tt.want {
 			if !strings.Contains(msg.Text, want) {

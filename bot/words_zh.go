@@ -44,7 +44,7 @@ var chinese = &words{
 	},
 	seconds:            func(n int) string { return fmt.Sprintf("%d 秒", n) },
 	timeout:            "获取临时报告超时，请 1 分钟后再试。",
-	unverifiable:       "收到的结果未通过签名校验，无法确认来自易背调，为安全起见不显示链接。请 1 分钟后再试；如问题持续，请联系机器人管理员。",
+	badSignature:       "收到的结果未通过签名校验，无法确认来自易背调，为安全起见不显示链接。请 1 分钟后再试；如问题持续，请联系机器人管理员。",
 	badResponse:        "收到的结果无法识别，因此不显示链接。请 1 分钟后再试；如问题持续，请联系机器人管理员。",
 	untrusted:          "收到的报告链接不是易背调的官方地址，为安全起见不显示。请联系机器人管理员。",
 	misconfigured:      "抱歉，机器人配置有误，暂时无法获取临时报告。请联系机器人管理员查看日志。",
@@ -58,6 +58,7 @@ var chinese = &words{
 	linkRemoved: "【链接已隐藏】",
 	checkRecord: "请核对背调号，并在易背调中查看该背调的状态；直接重试结果不会改变。",
 	internal:    "抱歉，机器人内部出错，请重试。如问题持续，请联系机器人管理员。",
+	noRoute:     "机器人无法在此回复：该请求没有来自 Slack 的回复地址。请联系机器人管理员。",
 	unreadable:  "抱歉，机器人无法识别这条命令，请重新输入。",
 	wrongCommand: func(command string) string {
 		return fmt.Sprintf("机器人收到的命令与它的设置（`%s`）不一致，暂时无法处理。请把你输入的命令告诉机器人管理员。", command)

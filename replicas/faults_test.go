@@ -199,7 +199,7 @@ func TestFullRedisIsSaidOnceAndAnswersGoOn(t *testing.T) {
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for i := 0; time.Now().Before(deadline); i++ {
 		start := time.Now()
-		got := l.Settle(ctx, []bot.Claim{{EnvelopeID: fmt.Sprint("e", i), User: fmt.Sprint("U", i), Turn: true}})
+		got := settleInOrder(ctx, l, []bot.Claim{{Key: fmt.Sprint("e", i), User: fmt.Sprint("U", i), Turn: true}})
 		if took := time.Since(start); got[0].Taken || got[0].Wait != 0 || took > time.Second {
 			t.Fatalf("envelope %d with Redis full: %+v in %v; want a turn, from local limits", i, got[0], took)
 		}
@@ -216,7 +216,7 @@ func TestFullRedisIsSaidOnceAndAnswersGoOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitFor(t, logBack)
-	l.Settle(ctx, []bot.Claim{{EnvelopeID: "after", User: "U1", Turn: true}})
+	settleInOrder(ctx, l, []bot.Claim{{Key: "after", User: "U1", Turn: true}})
 	if n, _ := a.Exists(ctx, "test:envelope:after").Result(); n != 1 {
 		t.Error("with Redis taking writes again, a claim was not written to it")
 	}
@@ -236,7 +236,7 @@ func TestReadOnlyRedisIsSaidOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		if got := l.Settle(t.Context(), []bot.Claim{{EnvelopeID: fmt.Sprint("r", i), User: "U1", Turn: true}}); got[0].Taken {
+		if got := settleInOrder(t.Context(), l, []bot.Claim{{Key: fmt.Sprint("r", i), User: "U1", Turn: true}}); got[0].Taken {
 			t.Fatalf("a new envelope with Redis read-only: %+v", got[0])
 		}
 		time.Sleep(30 * time.Millisecond)
@@ -326,7 +326,7 @@ func settleFor(t *testing.T, l bot.Ledger, d time.Duration) []time.Duration {
 	var took []time.Duration
 	for i, end := 0, time.Now().Add(d); time.Now().Before(end); i++ {
 		start := time.Now()
-		got := l.Settle(t.Context(), []bot.Claim{{EnvelopeID: fmt.Sprint("slow", i), User: "U1", Turn: true}})
+		got := settleInOrder(t.Context(), l, []bot.Claim{{Key: fmt.Sprint("slow", i), User: "U1", Turn: true}})
 		took = append(took, time.Since(start))
 		if got[0].Taken {
 			t.Fatalf("a new envelope was taken: %+v", got[0])
@@ -397,18 +397,18 @@ func TestLostScriptsAreLoadedAgain(t *testing.T) {
 	if err := a.ScriptFlush(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	got := lo.Settle(t.Context(), []bot.Claim{{EnvelopeID: "n1", User: "U1", Turn: true}, {EnvelopeID: "n2", User: "U1", Turn: true}})
+	got := settleInOrder(t.Context(), lo, []bot.Claim{{Key: "n1", User: "U1", Turn: true}, {Key: "n2", User: "U1", Turn: true}})
 	if got[0].Taken || got[1].Taken {
 		t.Fatalf("new envelopes after SCRIPT FLUSH: %+v", got)
 	}
 	// Claimed in Redis, once: the other replica finds them taken, and the
 	// person has 3 of 5 turns left.
-	got = lt.Settle(t.Context(), []bot.Claim{{EnvelopeID: "n1", User: "U1", Turn: true}, {EnvelopeID: "n2", User: "U1", Turn: true}})
+	got = settleInOrder(t.Context(), lt, []bot.Claim{{Key: "n1", User: "U1", Turn: true}, {Key: "n2", User: "U1", Turn: true}})
 	if !got[0].Fetching || !got[1].Fetching {
 		t.Errorf("the envelopes on the other replica: %+v, want taken and fetching", got)
 	}
 	for i := range 4 {
-		got = lt.Settle(t.Context(), []bot.Claim{{EnvelopeID: fmt.Sprint("m", i), User: "U1", Turn: true}})
+		got = settleInOrder(t.Context(), lt, []bot.Claim{{Key: fmt.Sprint("m", i), User: "U1", Turn: true}})
 		if (got[0].Wait == 0) != (i < 3) {
 			t.Errorf("turn %d after two: wait %v; want 3 turns left", i+3, got[0].Wait)
 		}
@@ -418,8 +418,9 @@ func TestLostScriptsAreLoadedAgain(t *testing.T) {
 	}
 }
 
-// TestHostileSizesCostRedisLittle: envelope IDs of 10 KB become keys of
-// fixed size, and envelopes that ask for no turn (a stranger's) leave
+// TestHostileSizesCostRedisLittle: claims as large as the bot makes them
+// (it bounds delivery keys and user IDs, whatever arrives) cost Redis a
+// small, fixed size, and claims that ask for no turn (a stranger's) leave
 // nothing in Redis.
 func TestHostileSizesCostRedisLittle(t *testing.T) {
 	t.Parallel()
@@ -429,16 +430,16 @@ func TestHostileSizesCostRedisLittle(t *testing.T) {
 	local := bot.NewLocalLedger(rate.Limit(1), 1)
 	l := s.Ledger(rate.Limit(1), 1, local)
 	ctx := t.Context()
-	long := func(i int) string { return fmt.Sprintf("%08d", i) + strings.Repeat("E", 10<<10) }
+	long := func(i int) string { return fmt.Sprintf("sha256:%064d", i) } // the longest key the bot makes
 
 	const n = 5000
 	before := usedMemory(t, a)
 	for i := 0; i < n; i += 100 {
 		claims := make([]bot.Claim, 100)
 		for j := range claims {
-			claims[j] = bot.Claim{EnvelopeID: long(i + j), User: "U0STRANGER" + strings.Repeat("u", 10<<10)}
+			claims[j] = bot.Claim{Key: long(i + j), User: "U0STRANGER" + strings.Repeat("u", 22)}
 		}
-		for _, got := range l.Settle(ctx, claims) {
+		for _, got := range settleInOrder(ctx, l, claims) {
 			if got.Taken {
 				t.Fatal("a stranger's new envelope was taken")
 			}
@@ -448,29 +449,29 @@ func TestHostileSizesCostRedisLittle(t *testing.T) {
 		t.Fatal("Redis was given up")
 	}
 	strangers := usedMemory(t, a) - before
-	t.Logf("%d strangers' envelopes with 10 KB IDs: Redis grew by %d bytes", n, strangers)
+	t.Logf("%d strangers' claims: Redis grew by %d bytes", n, strangers)
 	if strangers > 64<<10 {
-		t.Errorf("%d strangers' envelopes with 10 KB IDs took %d bytes of Redis; want next to nothing", n, strangers)
+		t.Errorf("%d strangers' claims took %d bytes of Redis; want next to nothing", n, strangers)
 	}
 
-	// Envelopes that take a turn are claimed under a digest: the same long
-	// ID is the same claim, and a key stays short.
+	// Claims that take a turn: the same key is the same claim, and a key
+	// stays short.
 	before = usedMemory(t, a)
 	for i := 0; i < n; i += 100 {
 		claims := make([]bot.Claim, 100)
 		for j := range claims {
-			claims[j] = bot.Claim{EnvelopeID: long(i + j), User: fmt.Sprint("U", i+j), Turn: true}
+			claims[j] = bot.Claim{Key: long(i + j), User: fmt.Sprint("U", i+j), Turn: true}
 		}
-		l.Settle(ctx, claims)
+		settleInOrder(ctx, l, claims)
 	}
 	claimed := usedMemory(t, a) - before
-	t.Logf("%d claims with turns, 10 KB IDs: Redis grew by %d bytes, %d a claim (its key, a person's bucket)", n, claimed, claimed/n)
+	t.Logf("%d claims with turns: Redis grew by %d bytes, %d a claim (its key, a person's bucket)", n, claimed, claimed/n)
 	if claimed/n > 400 {
-		t.Errorf("a claim with a 10 KB ID costs Redis %d bytes; want a fixed, small size", claimed/n)
+		t.Errorf("a claim costs Redis %d bytes; want a fixed, small size", claimed/n)
 	}
-	got := l.Settle(ctx, []bot.Claim{{EnvelopeID: long(7), User: "U7", Turn: true}})
+	got := settleInOrder(ctx, l, []bot.Claim{{Key: long(7), User: "U7", Turn: true}})
 	if !got[0].Taken || !got[0].Fetching {
-		t.Errorf("a long envelope ID seen again: %+v, want taken", got[0])
+		t.Errorf("a long key seen again: %+v, want taken", got[0])
 	}
 	keys, err := a.Keys(ctx, "test:*").Result()
 	if err != nil {

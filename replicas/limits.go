@@ -2,8 +2,6 @@ package replicas
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -202,47 +200,35 @@ type ledger struct {
 	fallback bot.Ledger
 }
 
-func (l *ledger) envelopeKey(id string) string { return l.s.prefix + key("envelope", id) }
-func (l *ledger) turnsKey(user string) string  { return l.s.prefix + key("turns", user) }
-
-// maxKeyPart is the longest envelope ID or user ID kept as it is in a key.
-// Slack's are far shorter (an envelope ID is a UUID); a longer one is kept
-// as its SHA-256, so that whatever arrives, a key stays under ~100 bytes.
-const maxKeyPart = 64
-
-// key is kind:part, or kind-sha256:digest for a part longer than
-// maxKeyPart. The two kinds of key cannot meet.
-func key(kind, part string) string {
-	if len(part) <= maxKeyPart {
-		return kind + ":" + part
-	}
-	sum := sha256.Sum256([]byte(part))
-	return kind + "-sha256:" + base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// Keys hold the bot's delivery keys and user IDs as they are: the bot
+// bounds both (see [bot.Claim]), so a key stays under ~120 bytes whatever
+// arrives.
+func (l *ledger) deliveryKey(key string) string { return l.s.prefix + "envelope:" + key }
+func (l *ledger) turnsKey(user string) string   { return l.s.prefix + "turns:" + user }
 
 // Settle claims a batch in one round trip: one script call per envelope,
 // pipelined, run by Redis in order.
-func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlement {
+func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) map[string]bot.Settlement {
 	if !l.s.Up() || len(claims) == 0 {
 		return l.fallback.Settle(ctx, claims)
 	}
 	keys, args := make([][]string, len(claims)), make([][]any, len(claims))
-	ttl := int64(envelopeTTL / time.Second)
+	ttl := int64(bot.RememberFor / time.Second)
 	for i, c := range claims {
 		turn := 0
 		if c.Turn {
 			turn = 1
 		}
-		keys[i] = []string{l.envelopeKey(c.EnvelopeID), l.turnsKey(c.User)}
+		keys[i] = []string{l.deliveryKey(c.Key), l.turnsKey(c.User)}
 		args[i] = []any{ttl, l.interval, l.burst, turn}
 	}
 	cmds, err := l.s.eval(ctx, "settling envelopes", claimScript, keys, args)
-	out := make([]bot.Settlement, len(claims))
+	out := make(map[string]bot.Settlement, len(claims))
 	for i := 0; err == nil && i < len(cmds); i++ {
 		var reply []any
 		if reply, err = cmds[i].Slice(); err == nil {
 			first, _ := reply[1].(string)
-			out[i] = bot.Settlement{Taken: toInt(reply[0]) == 0, FirstAck: json.RawMessage(first),
+			out[claims[i].Key] = bot.Settlement{Taken: toInt(reply[0]) == 0, FirstAck: json.RawMessage(first),
 				Fetching: toInt(reply[2]) == 1, Wait: time.Duration(toInt(reply[3])) * time.Microsecond}
 		}
 	}
@@ -253,15 +239,12 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) []bot.Settlemen
 }
 
 // Acked queues the payload to be written beside the claim; it never blocks.
-func (l *ledger) Acked(envelopeID string, payload json.RawMessage) {
+func (l *ledger) Acked(key string, payload json.RawMessage) {
 	if payload == nil || !l.s.Up() {
 		return
 	}
-	l.s.acked.Push(ackedPayload{key: l.envelopeKey(envelopeID), payload: payload})
+	l.s.acked.Push(ackedPayload{key: l.deliveryKey(key), payload: payload})
 }
-
-// Immediate is false: Settle makes a round trip to Redis.
-func (l *ledger) Immediate() bool { return false }
 
 // GiveBack returns a person's turn in Redis, or in the fallback while
 // Redis is down (a turn taken in one and given back in the other is a

@@ -40,7 +40,6 @@ import (
 const (
 	callTimeout = 250 * time.Millisecond
 	openTimeout = 3 * time.Second
-	envelopeTTL = 10 * time.Minute // how long a served envelope is remembered
 )
 
 func init() {

@@ -86,8 +86,8 @@ func TestLedgerClaimsOnceAndSharesTurns(t *testing.T) {
 	// e1 and e2 take the person's two turns; e3 asks for a third and is
 	// told to wait, in its ack; s1 is a stranger's, answered in its ack
 	// without asking for a turn.
-	got := la.Settle(ctx, []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}, {EnvelopeID: "e2", User: "U1", Turn: true},
-		{EnvelopeID: "e3", User: "U1", Turn: true}, {EnvelopeID: "s1", User: "U0STRANGER"}})
+	got := settleInOrder(ctx, la, []bot.Claim{{Key: "e1", User: "U1", Turn: true}, {Key: "e2", User: "U1", Turn: true},
+		{Key: "e3", User: "U1", Turn: true}, {Key: "s1", User: "U0STRANGER"}})
 	for i, s := range got[:2] {
 		if s.Taken || s.Wait != 0 {
 			t.Fatalf("new envelope e%d within the burst: %+v", i+1, s)
@@ -106,8 +106,8 @@ func TestLedgerClaimsOnceAndSharesTurns(t *testing.T) {
 	// The same envelopes on the other replica: e3 taken, with its first ack;
 	// e1 is being fetched. The stranger's envelope left nothing in Redis:
 	// the other replica answers it again, the same way.
-	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e3", User: "U1", Turn: true}, {EnvelopeID: "e1", User: "U1", Turn: true},
-		{EnvelopeID: "e4", User: "U1", Turn: true}, {EnvelopeID: "s1", User: "U0STRANGER"}})
+	got = settleInOrder(ctx, lb, []bot.Claim{{Key: "e3", User: "U1", Turn: true}, {Key: "e1", User: "U1", Turn: true},
+		{Key: "e4", User: "U1", Turn: true}, {Key: "s1", User: "U0STRANGER"}})
 	if !got[0].Taken || string(got[0].FirstAck) != `{"text":"wait a minute"}` || got[0].Fetching {
 		t.Errorf("redelivery of an answered envelope on the other replica: %+v, want taken with the first ack", got[0])
 	}
@@ -123,7 +123,7 @@ func TestLedgerClaimsOnceAndSharesTurns(t *testing.T) {
 	}
 	// A turn given back on one replica is a turn on the other.
 	la.GiveBack(ctx, "U1")
-	got = lb.Settle(ctx, []bot.Claim{{EnvelopeID: "e5", User: "U1", Turn: true}})
+	got = settleInOrder(ctx, lb, []bot.Claim{{Key: "e5", User: "U1", Turn: true}})
 	if got[0].Wait != 0 {
 		t.Errorf("after a turn given back: wait %v, want a turn", got[0].Wait)
 	}
@@ -139,7 +139,7 @@ func TestFallsBackWhileRedisIsDown(t *testing.T) {
 	l := s.Ledger(rate.Limit(1.0/60), 1, bot.NewLocalLedger(rate.Limit(1.0/60), 1))
 	mr.Close()
 	start := time.Now()
-	got := l.Settle(t.Context(), []bot.Claim{{EnvelopeID: "e1", User: "U1", Turn: true}})
+	got := settleInOrder(t.Context(), l, []bot.Claim{{Key: "e1", User: "U1", Turn: true}})
 	if got[0].Taken || got[0].Wait != 0 {
 		t.Errorf("with Redis down, a new envelope: %+v; want served from local memory", got[0])
 	}
@@ -181,4 +181,14 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// settleInOrder is l.Settle's answers in the order of claims.
+func settleInOrder(ctx context.Context, l bot.Ledger, claims []bot.Claim) []bot.Settlement {
+	byKey := l.Settle(ctx, claims)
+	out := make([]bot.Settlement, len(claims))
+	for i, c := range claims {
+		out[i] = byKey[c.Key]
+	}
+	return out
 }

@@ -402,7 +402,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values) (*envel
 			return nil, err
 		}
 		env, err := c.do(ctx, path, query, attempt+1)
-		if err == nil || attempt == maxRetries || KindOf(err) != KindTransient {
+		if kind := KindOf(err); err == nil || attempt == maxRetries || kind != KindTransient && kind != KindTimeout {
 			return env, err
 		}
 		t := time.NewTimer(c.backoff << attempt)
@@ -484,7 +484,9 @@ func attemptResult(err error) string {
 		return "http_5xx"
 	case errors.As(err, &apiErr):
 		return "http_4xx"
-	case kind == KindRedirect, kind == KindBadSignature, kind == KindBadResponse:
+	case errors.Is(err, errRedirect):
+		return "redirect"
+	case kind == KindBadSignature, kind == KindBadResponse:
 		return string(kind)
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return "timeout"

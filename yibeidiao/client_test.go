@@ -208,7 +208,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	srv.SetFault(yibeidiaotest.Fault{Redirect: elsewhere.URL + "/record/generate-temp-report?recordNo=" + readyRecord})
 	rep, err := c.GenerateTempReport(t.Context(), readyRecord)
 	var redirect *yibeidiao.RedirectError
-	if !errors.As(err, &redirect) || yibeidiao.KindOf(err) != yibeidiao.KindRedirect || rep != nil {
+	if !errors.As(err, &redirect) || yibeidiao.KindOf(err) != yibeidiao.KindMisconfigured || rep != nil {
 		t.Fatalf("GenerateTempReport = %v, %v; want a redirect error", rep, err)
 	}
 	if want := strings.TrimPrefix(elsewhere.URL[:strings.Index(elsewhere.URL, "/open")], "http://"); redirect.Host != want || redirect.HTTPStatus != http.StatusFound {
@@ -429,13 +429,13 @@ func TestContextErrors(t *testing.T) {
 	}
 }
 
-func TestHTTPClientTimeoutIsTransient(t *testing.T) {
+func TestHTTPClientTimeoutIsATimeout(t *testing.T) {
 	t.Parallel()
 	srv, c := newPair(t, yibeidiao.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
 	srv.SetFault(yibeidiaotest.Fault{Delay: time.Second})
 	_, err := c.GenerateTempReport(t.Context(), readyRecord)
-	if yibeidiao.KindOf(err) != yibeidiao.KindTransient {
-		t.Errorf("vendor slower than the HTTP timeout: error %v, want KindTransient", err)
+	if yibeidiao.KindOf(err) != yibeidiao.KindTimeout {
+		t.Errorf("vendor slower than the HTTP timeout: error %v, want KindTimeout", err)
 	}
 	assertClean(t, err, srv.Token)
 }

@@ -55,7 +55,7 @@ func DocumentedCodes() []string {
 // person's words, the operator's hint, a metric label), and reaches the
 // details (a code, a host) through the typed errors: [*APIError],
 // [*RedirectError], [*UntrustedLinkError], [*RateLimitError],
-// [*NetworkError]. The client retries [KindTransient] only.
+// [*NetworkError]. The client retries [KindTransient] and [KindTimeout] only.
 type Kind string
 
 // The kinds of failure.
@@ -65,11 +65,14 @@ const (
 	KindNone Kind = ""
 	// KindMisconfigured: the bot's setup is wrong and a person must fix it:
 	// key or token (901, 904, 905), the account (906), the clock (903), or
-	// a base URL that answers 4xx.
+	// a base URL that answers 4xx or redirects ([*RedirectError]).
 	KindMisconfigured Kind = "misconfigured"
 	// KindTransient: trying again later may work: 900, 902, network errors,
-	// timeouts of one attempt, HTTP 5xx and 429.
+	// HTTP 5xx and 429.
 	KindTransient Kind = "transient"
+	// KindTimeout: the vendor did not answer within one attempt's timeout
+	// ([WithTimeout]). Retried like KindTransient.
+	KindTimeout Kind = "timeout"
 	// KindRefused: the vendor understood and said no, for a business reason.
 	KindRefused Kind = "refused"
 	// KindBusy: the client-wide rate limit had no turn before the deadline;
@@ -82,8 +85,6 @@ const (
 	KindBadSignature Kind = "bad_signature"
 	// KindUntrustedLink: a success whose link is not https on a trusted host.
 	KindUntrustedLink Kind = "untrusted_link"
-	// KindRedirect: the base URL answered with a redirect, not followed.
-	KindRedirect Kind = "redirect"
 )
 
 // KindOf classifies an error from a [Client]: KindNone for nil and for
@@ -96,7 +97,7 @@ func KindOf(err error) Kind {
 	case errors.Is(err, ErrRateLimited):
 		return KindBusy
 	case errors.Is(err, errRedirect):
-		return KindRedirect
+		return KindMisconfigured // the base URL needs fixing: a *RedirectError says where it points
 	case errors.Is(err, ErrUntrustedLink):
 		return KindUntrustedLink
 	case errors.Is(err, ErrBadResponseSignature):
@@ -108,6 +109,9 @@ func KindOf(err error) Kind {
 		return apiErr.kind()
 	}
 	if _, ok := errors.AsType[*NetworkError](err); ok {
+		if isTimeout(err) {
+			return KindTimeout
+		}
 		return KindTransient
 	}
 	return KindNone
@@ -145,7 +149,7 @@ func (e *UntrustedLinkError) Unwrap() error { return ErrUntrustedLink }
 
 // RedirectError means the base URL answered with a redirect, which the
 // client never follows: the signed headers go nowhere but the base URL's
-// server. Its kind is [KindRedirect]: the base URL needs fixing.
+// server. Its kind is [KindMisconfigured]: the base URL needs fixing.
 type RedirectError struct {
 	HTTPStatus int
 	Scheme     string // of the Location, empty if none

@@ -11,7 +11,6 @@ import (
 	"github.com/hr-tools/tempreport/internal/recordno"
 	"github.com/hr-tools/tempreport/yibeidiao"
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 )
 
 // TestTypedTextDecides: what a person types after the command, as the one
@@ -20,7 +19,7 @@ import (
 // fetched; the wrong length says how many digits it had.
 func TestTypedTextDecides(t *testing.T) {
 	t.Parallel()
-	b, err := New(instant{}, Config{AppToken: "xapp-1", BotToken: "xoxb-1", AllowedUsers: []string{"U0ALLOWED"}})
+	b, err := New(instant{}, Config{BotToken: "xoxb-1", AllowedUsers: []string{"U0ALLOWED"}}, Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +45,10 @@ func TestTypedTextDecides(t *testing.T) {
 		{"背调号：1234567", OutcomeBadInput, nil, WrongLength, 7},
 		{"hello", OutcomeBadInput, nil, NotDigits, 0},
 	} {
-		env := &envelope{kind: KindCommand, inAck: true, user: "U0ALLOWED", text: tt.text, read: time.Now(),
-			responseURL: "https://hooks.slack.com/commands/T1/1/x"}
-		res, fetch := b.decide(env)
+		req := &request{entry: EntryCommand, answersInAck: true, user: "U0ALLOWED", text: tt.text, received: time.Now(),
+			route: route{kind: routeResponseURL, responseURL: "https://hooks.slack.com/commands/T1/1/x"}}
+		v := b.decide(req)
+		res, fetch := v.res, v.fetch
 		switch {
 		case tt.outcome == "" && (!fetch || res.recordNo != tt.records[0]):
 			t.Errorf("%q: %s (fetch %v, record %q), want a fetch of %s", tt.text, res.outcome, fetch, res.recordNo, tt.records[0])
@@ -82,31 +82,31 @@ func FuzzParseClick(f *testing.F) {
 		if json.Unmarshal(payload, &cb) != nil {
 			return
 		}
-		env := readEnvelope(socketmode.Event{Type: socketmode.EventTypeInteractive, Data: cb, Request: &socketmode.Request{EnvelopeID: "e1"}}, "/tempreport", time.Now())
+		req := readAnyInteraction(cb)
 		switch {
-		case env.ignored:
-			if env.user != "" || env.text != "" || env.message != nil {
-				t.Fatalf("readEnvelope(%s): an ignored interaction with user %q, text %q", payload, env.user, env.text)
+		case req.refusal != nil:
+			if req.refusal.outcome != OutcomeIgnored || req.user != "" || req.text != "" || req.message != nil {
+				t.Fatalf("readAnyInteraction(%s): an ignored interaction with user %q, text %q", payload, req.user, req.text)
 			}
 			return
-		case env.kind == KindClick:
-			if env.user == "" || cb.Type != slack.InteractionTypeBlockActions {
-				t.Fatalf("readEnvelope(%s) accepted a click %+v", payload, env)
+		case req.entry == EntryClick:
+			if req.user == "" || cb.Type != slack.InteractionTypeBlockActions {
+				t.Fatalf("readAnyInteraction(%s) accepted a click %+v", payload, req)
 			}
-		case env.kind == KindShortcut:
-			if env.user == "" || cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != ShortcutCallbackID {
-				t.Fatalf("readEnvelope(%s) accepted a shortcut %+v", payload, env)
+		case req.entry == EntryShortcut:
+			if req.user == "" || cb.Type != slack.InteractionTypeMessageAction || cb.CallbackID != ShortcutCallbackID {
+				t.Fatalf("readAnyInteraction(%s) accepted a shortcut %+v", payload, req)
 			}
 		default:
-			t.Fatalf("readEnvelope(%s) = kind %q", payload, env.kind)
+			t.Fatalf("readAnyInteraction(%s) = entry %q", payload, req.entry)
 		}
-		text := env.text
-		if env.message != nil {
-			text = messageTexts(*env.message)
+		text := req.text
+		if req.message != nil {
+			text = messageTexts(*req.message)
 		}
 		for _, r := range recordno.Find(text).Records {
 			if len(r) < recordno.MinDigits || len(r) > recordno.MaxDigits || strings.Trim(r, "0123456789") != "" {
-				t.Fatalf("readEnvelope(%s) found record %q", payload, r)
+				t.Fatalf("readAnyInteraction(%s) found record %q", payload, r)
 			}
 		}
 	})

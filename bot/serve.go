@@ -1,0 +1,173 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// decision is what the bot does with one request, as a value: the one ack
+// the transport writes, then what follows it.
+type decision struct {
+	ack   json.RawMessage // the ack's body; nil for a bare ack
+	share bool            // the ack carries the answer: kept for a redelivery on another replica
+	then  followUp
+	res   result // the answer: carried in the ack, delivered by the route, or asked of the vendor
+	// turn: one of the person's turns was taken for it; given back if the
+	// outcome refunds.
+	turn     bool
+	admitted bool // the allowlist admits the person: their own language may be looked up
+}
+
+// followUp is what follows a request's ack.
+type followUp int
+
+const (
+	thenAudit  followUp = iota // the ack was the answer, or there is none: write the audit line
+	thenAnswer                 // deliver the answer by the request's route, then audit
+	thenFetch                  // ask the vendor, deliver its answer, then audit
+	thenRepeat                 // a delivery served before: acked as it was, nothing more
+)
+
+// serve takes a batch of requests, in the order they arrived: it
+// recognises deliveries sent again, decides each request, claims the new
+// ones with the [Ledger] in one call (one Redis round trip for the
+// batch), and concludes each. It never waits on the vendor or a post.
+func (b *Bot) serve(work context.Context, reqs []*request) {
+	verdicts := make([]verdict, len(reqs))
+	again := make([]bool, len(reqs))
+	claims := make([]Claim, 0, len(reqs))
+	for i, req := range reqs {
+		if !b.seen.remember(req) {
+			again[i] = true
+			continue
+		}
+		verdicts[i] = b.decideSafely(req)
+		claims = append(claims, Claim{Key: req.key, User: req.user, Turn: verdicts[i].fetch})
+	}
+	settled := b.deps.Ledger.Settle(context.WithoutCancel(work), claims)
+	for i, req := range reqs {
+		b.conclude(work, req, b.resolve(req, verdicts[i], settled[req.key], again[i]))
+	}
+}
+
+// decideSafely is decide, turning a panic into an apology.
+func (b *Bot) decideSafely(req *request) (v verdict) {
+	defer func() {
+		if p := recover(); p != nil {
+			v = verdict{res: b.panicked(req, p)}
+		}
+	}()
+	return b.decide(req)
+}
+
+// resolve turns a verdict and the ledger's settlement into the decision:
+// pure but for the person's language and the in-flight count, which it
+// reads.
+func (b *Bot) resolve(req *request, v verdict, s Settlement, again bool) decision {
+	switch {
+	case again:
+		body, _ := b.seen.firstAck(req.key)
+		b.log.Info("Slack sent a delivery again; acked it as before, not served twice", "delivery", req.key)
+		return decision{ack: body, then: thenRepeat}
+	case s.Taken:
+		b.log.Info("Slack sent a delivery again that another replica served; acked it as before, not served twice", "delivery", req.key)
+		body := s.FirstAck
+		if w := b.wordsNow(req.user, v.admitted); s.Fetching && req.answersInAck && w != nil {
+			body = progressNote(w, v.res.recordNo)
+		}
+		return decision{ack: body, then: thenRepeat}
+	case !v.fetch:
+		return b.answerNow(req, decision{res: v.res, admitted: v.admitted})
+	case s.Wait > 0:
+		return b.answerNow(req, decision{res: v.res.with(OutcomeLimited, s.Wait), admitted: true})
+	case b.inFlight.Load() >= int64(b.cfg.MaxInFlight):
+		b.log.Warn("too many requests waiting on the vendor: answering overloaded", "in_flight", b.inFlight.Load(), "max_in_flight", b.cfg.MaxInFlight)
+		return b.answerNow(req, decision{res: v.res.with(OutcomeOverloaded, time.Second), turn: true, admitted: true})
+	}
+	d := decision{then: thenFetch, res: v.res, turn: true, admitted: true}
+	if w := b.wordsNow(req.user, true); req.answersInAck && w != nil {
+		d.ack = progressNote(w, v.res.recordNo)
+	}
+	return d
+}
+
+// answerNow completes d, whose answer is known without the vendor: a
+// command's goes in its ack (when the person's language is known now, or
+// the ack is the only way back); anything else follows a bare ack on its
+// route.
+func (b *Bot) answerNow(req *request, d decision) decision {
+	switch {
+	case d.res.outcome == OutcomeIgnored, !req.answersInAck && req.route.kind == routeNone:
+		d.then = thenAudit // nothing to say, or nowhere to say it
+	case req.answersInAck:
+		w := b.wordsNow(req.user, d.admitted)
+		if w == nil && req.route.kind != routeNone {
+			d.then = thenAnswer
+			break
+		}
+		if w == nil {
+			w = b.words
+		}
+		d.ack, d.share, d.then = w.render(nil, d.res, b.answerFor(req)), true, thenAudit
+	default:
+		d.then = thenAnswer
+	}
+	return d
+}
+
+// conclude writes req's one ack, as d carries it, and starts what follows.
+func (b *Bot) conclude(work context.Context, req *request, d decision) {
+	b.acks.send(req, d.ack, d.share)
+	if b.debug {
+		b.log.Debug("decided", "delivery", req.key, "entry", req.entry, "user", req.user, "record", d.res.recordNo,
+			"outcome", d.res.outcome, "then", d.then.String())
+	}
+	switch d.then {
+	case thenRepeat:
+	case thenAudit:
+		if d.turn && outcomes[d.res.outcome].refund {
+			b.wg.Go(func() { b.giveBack(req.user) })
+		}
+		delivery := deliveryNone
+		if d.ack != nil {
+			delivery = deliveryInAck
+		}
+		b.audit(req, d.res, delivery, nil)
+	case thenAnswer:
+		b.wg.Go(func() {
+			defer b.recoverAnswer(req, d)
+			b.answer(req, d)
+		})
+	case thenFetch:
+		b.inFlight.Add(1)
+		b.wg.Go(func() {
+			defer b.inFlight.Add(-1)
+			defer b.recoverAnswer(req, d)
+			d.res = b.fetch(work, req, d.res)
+			b.answer(req, d)
+		})
+	}
+}
+
+// recoverAnswer answers with an apology when answering panicked.
+func (b *Bot) recoverAnswer(req *request, d decision) {
+	if p := recover(); p != nil {
+		d.res = b.panicked(req, p)
+		b.answer(req, d)
+	}
+}
+
+// panicked turns a bug into an apology instead of a crash and a person
+// left waiting.
+func (b *Bot) panicked(req *request, v any) result {
+	b.log.Error("panic while serving a request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()),
+		"delivery", req.key, "user", req.user)
+	return result{outcome: OutcomeInternal, err: fmt.Errorf("bot: panic: %v", v)}
+}
+
+func (t followUp) String() string {
+	return [...]string{"audit", "answer", "fetch", "repeat"}[t]
+}

@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// Entry names the way a request came in: the audit line's message and the
+// metrics' kind label.
+type Entry string
+
+// The entries.
+const (
+	EntryCommand    Entry = "command"    // the slash command
+	EntryClick      Entry = "click"      // a button, the bot's or not
+	EntryShortcut   Entry = "shortcut"   // the message shortcut
+	EntryEvent      Entry = "event"      // an Events API event no entry answers: acked, not answered
+	EntryUnreadable Entry = "unreadable" // the transport could not decode it
+)
+
+// Entries lists every entry, for metrics that start each at zero.
+var Entries = []Entry{EntryCommand, EntryClick, EntryShortcut, EntryEvent, EntryUnreadable}
+
+// The IDs that tie Slack's payloads to the bot: the manifest's shortcut,
+// and the blocks and buttons of the bot's own messages.
+const (
+	// ShortcutCallbackID is the callback_id of the message shortcut ("Get
+	// temporary report") in the app's manifest.
+	ShortcutCallbackID = "tempreport_from_message"
+	// freshLinkAction is the action_id of a button that fetches a record's
+	// report ("Get a fresh link", and each record offered to choose from),
+	// and the block_id of the fresh-link button. Its value is the record
+	// number, so any replica can serve it. A block's n-th button is
+	// fresh_link_n: Slack wants action IDs unique within a block.
+	freshLinkAction = "fresh_link"
+	// chooseBlock is the block_id of the buttons offering several records.
+	chooseBlock = "records"
+)
+
+// The surface: every entry the bot answers, each with its reader (one
+// read_*.go file each). What no line here names is acked and not answered.
+var (
+	// interactions, by type and by the action_id (buttons) or callback_id
+	// (shortcuts, views) they carry.
+	interactions = map[interactionKey]readInteraction{
+		{slack.InteractionTypeBlockActions, freshLinkAction}:     readFreshLink,
+		{slack.InteractionTypeMessageAction, ShortcutCallbackID}: readMessageShortcut,
+	}
+	// events, by the inner event's type.
+	events = map[string]readEvent{}
+)
+
+// The slash command is an entry too, read by [readCommand]; its name is
+// configured ([Config.Command]).
+
+type interactionKey struct {
+	typ slack.InteractionType
+	id  string
+}
+
+// readInteraction reads an interaction the surface names; action is the
+// button pressed, for block actions.
+type readInteraction func(cb slack.InteractionCallback, action *slack.BlockAction) request
+
+// readEvent reads an event the surface names.
+type readEvent func(ev slackevents.EventsAPIInnerEvent) request
+
+// interactionEntry finds what the surface says of cb: its reader and, for
+// block actions, the button of the bot's that was pressed.
+func interactionEntry(cb slack.InteractionCallback) (readInteraction, *slack.BlockAction) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return interactions[interactionKey{cb.Type, cb.CallbackID}], nil
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		if a == nil {
+			continue
+		}
+		if read := interactions[interactionKey{cb.Type, actionName(a.ActionID)}]; read != nil {
+			return read, a
+		}
+	}
+	return nil, nil
+}
+
+// actionName is an action ID without the _n a block's n-th button adds.
+func actionName(id string) string {
+	if i := strings.LastIndexByte(id, '_'); i > 0 && strings.Trim(id[i+1:], "0123456789") == "" && i+1 < len(id) {
+		return id[:i]
+	}
+	return id
+}
