@@ -65,7 +65,7 @@ func (a *acks) send(req *request, body json.RawMessage, share bool) {
 // and will redeliver.
 func (a *acks) write(ctx context.Context, p pendingAck) {
 	a.observer.Acked(time.Since(p.req.received))
-	if err := p.req.ack.Ack(ctx, p.body); err != nil {
+	if err := p.req.ack.Ack(ctx, p.req.ackRef, p.body); err != nil {
 		a.log.Error("could not ack; the person may see a Slack error", "delivery", p.req.key,
 			"entry", p.req.entry, "user", p.req.user, "error", err)
 	}

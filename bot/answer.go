@@ -34,7 +34,7 @@ var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); retu
 // person's turn back when the outcome refunds, renders the answer in the
 // person's words, posts it (within answerTimeout, even when the work
 // context is cancelled: an answer must go out) and writes the audit line.
-func (b *Bot) answer(req *request, d decision) {
+func (b *Bot) answer(req *request, d *decision) {
 	// Given back before the answer leaves: a person who has read it may
 	// ask again at once.
 	if d.turn && outcomes[d.res.outcome].refund {

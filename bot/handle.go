@@ -66,7 +66,7 @@ var ErrUnreadable = fmt.Errorf("bot: unreadable payload")
 // accept completes what a reader read with what the transport knows, and
 // queues it.
 func (b *Bot) accept(d Delivery, req request) {
-	req.key, req.received, req.ack = keyOf(d.ID), d.Received, d.Ack
+	req.key, req.received, req.ack, req.ackRef = keyOf(d.ID), d.Received, d.Ack, d.Ref
 	if req.key == "" {
 		req.key = onceKey()
 	}

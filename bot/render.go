@@ -187,7 +187,7 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	title := []span{{emoji: "page_facing_up"}, literal(" "), {text: w.reportTitle(recordNo), bold: true}, literal("\n"),
 		{text: w.openReport, link: rep.URL}}
 	note := []span{{emoji: "hourglass_flowing_sand"}, literal(" "), {text: warning, bold: true}, literal(w.partSep + w.expiresAtLabel),
-		{text: at, date: rep.ExpiresAt}, literal(w.partSep + w.onlyYou)}
+		{text: at, date: rep.ExpiresAt.Unix()}, literal(w.partSep + w.onlyYou)}
 	// The link ends its line: no client takes the words after it into it.
 	fallback := w.fallbackText(title) + "\n" + w.fallbackText([]span{literal(warning + w.partSep + w.expiresAtLabel + at)})
 	return &blockMessage{fallback: fallback, rich: [][]span{title, note},
@@ -230,9 +230,9 @@ type span struct {
 	text  string
 	bold  bool
 	code  bool
-	link  string    // a link: text is its label
-	emoji string    // an emoji's name, text empty
-	date  time.Time // a date Slack shows in each reader's own time zone; text is the fallback
+	link  string // a link: text is its label
+	emoji string // an emoji's name, text empty
+	date  int64  // a date (Unix seconds) Slack shows in each reader's own time zone; text is the fallback; 0 for none
 }
 
 // parseMarkup reads the catalog's markup: **bold** and `code`. Values put into a
@@ -335,7 +335,7 @@ func (m *blockMessage) appendJSON(b []byte) []byte {
 		b = append(b, `{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[`...)
 		first := true
 		for _, s := range spans {
-			if s.emoji == "" && s.date.IsZero() && s.text == "" {
+			if s.emoji == "" && s.date == 0 && s.text == "" {
 				continue
 			}
 			if !first {
@@ -380,9 +380,9 @@ func (s span) appendJSON(b []byte) []byte {
 	case s.emoji != "":
 		b = append(b, `{"type":"emoji","name":`...)
 		return append(appendString(b, s.emoji), '}')
-	case !s.date.IsZero():
+	case s.date != 0:
 		b = append(b, `{"type":"date","timestamp":`...)
-		b = strconv.AppendInt(b, s.date.Unix(), 10)
+		b = strconv.AppendInt(b, s.date, 10)
 		b = append(b, `,"format":"{time_secs}","fallback":`...)
 		return append(appendString(b, s.text), '}')
 	case s.link != "":

@@ -18,6 +18,7 @@ type request struct {
 	key      string // what the redelivery memory, the ledger and the logs hold: see keyOf
 	received time.Time
 	ack      Acker // the transport's: written once, by [acks]
+	ackRef   string
 
 	user, team, channel, thread string
 	// route is where an answer goes after the ack. A request whose entry
@@ -38,6 +39,10 @@ type request struct {
 	// served (a command this bot does not answer, an unreadable payload, an
 	// interaction that is not the bot's): decide goes no further.
 	refusal *result
+
+	// decided is what was decided, for what follows the ack: set by
+	// [Bot.conclude] before it starts the answer or the vendor call.
+	decided decision
 }
 
 // route is where an answer goes after the ack.

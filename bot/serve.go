@@ -137,26 +137,28 @@ func (b *Bot) conclude(work context.Context, req *request, d decision) {
 		}
 		b.audit(req, d.res, delivery, nil)
 	case thenAnswer:
+		req.decided = d // kept with the request: the goroutine holds one pointer
 		b.wg.Go(func() {
-			defer b.recoverAnswer(req, d)
-			b.answer(req, d)
+			defer b.recoverAnswer(req)
+			b.answer(req, &req.decided)
 		})
 	case thenFetch:
+		req.decided = d
 		b.inFlight.Add(1)
 		b.wg.Go(func() {
 			defer b.inFlight.Add(-1)
-			defer b.recoverAnswer(req, d)
-			d.res = b.fetch(work, req, d.res)
-			b.answer(req, d)
+			defer b.recoverAnswer(req)
+			req.decided.res = b.fetch(work, req, req.decided.res)
+			b.answer(req, &req.decided)
 		})
 	}
 }
 
 // recoverAnswer answers with an apology when answering panicked.
-func (b *Bot) recoverAnswer(req *request, d decision) {
+func (b *Bot) recoverAnswer(req *request) {
 	if p := recover(); p != nil {
-		d.res = b.panicked(req, p)
-		b.answer(req, d)
+		req.decided.res = b.panicked(req, p)
+		b.answer(req, &req.decided)
 	}
 }
 

@@ -47,19 +47,17 @@ type Delivery struct {
 	ID string
 	// Received is when the transport read it.
 	Received time.Time
-	// Ack writes the delivery's one ack.
+	// Ack writes the delivery's one ack, naming it by Ref: the transport's
+	// own name for it (Socket Mode's envelope ID). One Acker may serve
+	// every delivery, so that handing one over costs nothing.
 	Ack Acker
+	Ref string
 }
 
-// Acker writes the ack of one delivery. The bot calls it exactly once per
-// delivery, never from a Handler method. body is the ack's JSON (a
-// command's message, a form's errors or its next view); nil for a bare ack.
+// Acker writes the ack of a delivery. The bot calls Ack exactly once per
+// delivery, never from a Handler method, with the delivery's Ref. body is
+// the ack's JSON (a command's message, a form's errors or its next view);
+// nil for a bare ack.
 type Acker interface {
-	Ack(ctx context.Context, body json.RawMessage) error
+	Ack(ctx context.Context, ref string, body json.RawMessage) error
 }
-
-// AckFunc is an [Acker] written as a function.
-type AckFunc func(ctx context.Context, body json.RawMessage) error
-
-// Ack calls f.
-func (f AckFunc) Ack(ctx context.Context, body json.RawMessage) error { return f(ctx, body) }

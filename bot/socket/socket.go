@@ -180,13 +180,17 @@ func (t *Transport) dispatch(ev socketmode.Event, h bot.Handler) {
 
 // delivery is an envelope as the bot takes it: acked by its envelope ID.
 func (t *Transport) delivery(envelopeID string) bot.Delivery {
-	return bot.Delivery{ID: envelopeID, Received: time.Now(), Ack: bot.AckFunc(func(ctx context.Context, body json.RawMessage) error {
-		var payload any
-		if body != nil {
-			payload = body // an untyped nil sends no "payload" at all
-		}
-		return t.sm.AckCtx(ctx, envelopeID, payload)
-	})}
+	return bot.Delivery{ID: envelopeID, Received: time.Now(), Ack: t, Ref: envelopeID}
+}
+
+// Ack writes an envelope's ack, body as its payload: a [bot.Acker]. One
+// slack-go does not take within ctx (no socket) fails.
+func (t *Transport) Ack(ctx context.Context, envelopeID string, body json.RawMessage) error {
+	var payload any
+	if body != nil {
+		payload = body // an untyped nil sends no "payload" at all
+	}
+	return t.sm.AckCtx(ctx, envelopeID, payload)
 }
 
 // clip keeps an envelope ID from outside to a loggable length.
