@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
+	"github.com/hr-tools/tempreport/internal/retry"
 )
 
 // How an answer left, in the audit log. An ack is only handed to the
@@ -168,21 +169,21 @@ func (b *Bot) deliver(ctx context.Context, r route, body []byte) error {
 	case <-ctx.Done():
 		return fmt.Errorf("bot: waiting to post an answer: %w", ctx.Err())
 	}
-	err := b.post(ctx, r.responseURL, body)
-	if err == nil {
-		return nil
+	var first error
+	err := retry.Do(ctx, 2, func(int) time.Duration { return retryDelay }, func(n int) (bool, error) {
+		err := b.post(ctx, r.responseURL, body)
+		if n == 0 {
+			first = err
+		}
+		return true, err
+	})
+	if err == nil || err == first {
+		return err
 	}
-	t := time.NewTimer(retryDelay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		return fmt.Errorf("bot: posting answer: %w (first try: %w)", ctx.Err(), err)
+	if _, ok := errors.AsType[*retry.InterruptedError](err); ok {
+		return fmt.Errorf("bot: %w", err)
 	}
-	if err2 := b.post(ctx, r.responseURL, body); err2 != nil {
-		return fmt.Errorf("bot: posting answer failed twice: %w; first: %w", err2, err)
-	}
-	return nil
+	return fmt.Errorf("bot: posting answer failed twice: %w; first: %w", err, first)
 }
 
 // post makes one try of posting body to a URL of Slack's.

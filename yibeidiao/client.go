@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
+	"github.com/hr-tools/tempreport/internal/retry"
 )
 
 const (
@@ -395,24 +396,22 @@ type envelope struct {
 // get sends a signed GET and retries transient failures, each attempt a fresh
 // request with its own ts, seq and sign. It returns only successful envelopes.
 func (c *Client) get(ctx context.Context, path string, query url.Values) (*envelope, error) {
-	for attempt := 0; ; attempt++ {
+	var env *envelope
+	err := retry.Do(ctx, maxRetries+1, func(n int) time.Duration { return c.backoff << n }, func(n int) (bool, error) {
 		// The turn is waited for here, not in do: most waiting goroutines
 		// then hold a shallow stack.
 		if err := c.wait(ctx); err != nil {
-			return nil, err
+			return false, err
 		}
-		env, err := c.do(ctx, path, query, attempt+1)
-		if kind := KindOf(err); err == nil || attempt == maxRetries || kind != KindTransient && kind != KindTimeout {
-			return env, err
-		}
-		t := time.NewTimer(c.backoff << attempt)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("yibeidiao: %w while waiting to retry after: %w", ctx.Err(), err)
-		}
+		var err error
+		env, err = c.do(ctx, path, query, n+1)
+		kind := KindOf(err)
+		return kind == KindTransient || kind == KindTimeout, err
+	})
+	if _, ok := errors.AsType[*retry.InterruptedError](err); ok {
+		return nil, fmt.Errorf("yibeidiao: %w", err)
 	}
+	return env, err
 }
 
 // do is the one place a request is sent: it signs,
