@@ -160,6 +160,7 @@ type Bot struct {
 	// Run makes it.
 	queue     *batch.Queue[*request]
 	posts     chan struct{} // one per answer being posted
+	reads     chan struct{} // one per message being read
 	draining  atomic.Bool   // shutting down: new requests are answered "restarting"
 	transport atomic.Pointer[Transport]
 	inFlight  atomic.Int64
@@ -202,6 +203,7 @@ func New(vendor ReportGenerator, cfg Config, deps Deps) (*Bot, error) {
 		seen:   seen,
 		acks:   newAcks(deps.Ledger, deps.Observer, deps.Logger, seen),
 		posts:  make(chan struct{}, maxPosts),
+		reads:  make(chan struct{}, maxReads),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return client.GetUserGroupMembersContext(ctx, g)
 		}),

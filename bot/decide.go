@@ -11,6 +11,9 @@ type verdict struct {
 	// admitted: the allowlist admits the person. Only then is their own
 	// language looked up, or anything they sent read.
 	admitted bool
+	// readLater: the request carries a message, to be read after the ack,
+	// off the decision goroutine (see [Bot.readMessage]).
+	readLater bool
 }
 
 // decide reads a request in arrival order and never waits. Access is
@@ -30,11 +33,21 @@ func (b *Bot) decide(req *request) verdict {
 	if b.draining.Load() {
 		return verdict{res: decided(OutcomeRestarting), admitted: true}
 	}
-	text := req.text
 	if req.message != nil {
-		text = messageTexts(*req.message)
+		// A message's size is its sender's choice: it is read after the
+		// ack, off this goroutine, so no one's ack waits for it.
+		if req.route.kind == routeNone {
+			return verdict{res: result{outcome: OutcomeNoRoute, err: errNoRoute}, admitted: true}
+		}
+		return verdict{admitted: true, readLater: true}
 	}
-	req.text, req.message = "", nil // read: from here on no text is kept
+	text := req.text
+	req.text = "" // read: from here on no text is kept
+	return b.find(req, text)
+}
+
+// find decides what the records found in text ask for.
+func (b *Bot) find(req *request, text string) verdict {
 	found := recordno.Find(text)
 	v := verdict{res: result{records: found.Records, cut: found.Cut}, admitted: true}
 	switch {

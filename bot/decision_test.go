@@ -254,3 +254,26 @@ func (a *countingAcker) Ack(_ context.Context, ref string, _ json.RawMessage) er
 func slackCommand(command, text string) slack.SlashCommand {
 	return slack.SlashCommand{Command: command, Text: text, UserID: "U0ALLOWED", ResponseURL: "https://hooks.slack.com/commands/T1/1/x"}
 }
+
+// TestMessagesAreReadAfterTheAck: a message (a shortcut's) is not read on
+// the decision goroutine, whatever its size: its ack is bare and at once,
+// and no one else's ack waits behind it.
+func TestMessagesAreReadAfterTheAck(t *testing.T) {
+	t.Parallel()
+	b := newDecider(t, "")
+	msg := &slack.Message{}
+	msg.Text = strings.Repeat("背调号 "+decidedRecord+" ", 50_000)
+	req := request{entry: EntryShortcut, user: "U0ALLOWED", message: msg, received: time.Now(),
+		route: route{kind: routeResponseURL, responseURL: "https://hooks.slack.com/actions/T1/1/x"}}
+	v := b.decide(&req)
+	if !v.readLater || req.message != msg || v.res.records != nil {
+		t.Fatalf("decide read the message: %+v", v)
+	}
+	if d := b.resolve(&req, v, Settlement{}, false); d.then != thenRead || d.ack != nil || d.turn {
+		t.Errorf("a message to read: then %s, ack %s, turn %v; want a bare ack, then read", d.then, d.ack, d.turn)
+	}
+	stranger := request{entry: EntryShortcut, user: "U0STRANGER", message: msg, received: time.Now(), route: req.route}
+	if v := b.decide(&stranger); v.readLater || v.res.outcome != OutcomeDenied {
+		t.Errorf("a stranger's message: %+v; want denied, unread", v)
+	}
+}

@@ -59,6 +59,10 @@ const (
 	// trimEvery is how often old redelivery memory is dropped, flood or
 	// not.
 	trimEvery = time.Minute
+	// maxReads bounds the messages being read at once (each read copies up
+	// to recordno.MaxBytes of text): a few keep two cores busy, more would
+	// only hold memory.
+	maxReads = 4
 )
 
 // Redelivery memory: how long, and within how many bytes, the bot

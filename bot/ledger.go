@@ -30,7 +30,7 @@ type Ledger interface {
 }
 
 // Claim asks the ledger for a delivery and maybe a turn. Key and User are
-// at most 71 and 32 bytes: the bot bounds what arrives from outside.
+// at most 76 and 32 bytes: the bot bounds what arrives from outside.
 type Claim struct {
 	Key  string // what identifies the delivery (see [Delivery.ID])
 	User string

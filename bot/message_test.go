@@ -165,9 +165,6 @@ func TestMessageTextsCap(t *testing.T) {
 		if len(text) > recordno.MaxBytes+1 || found.Cut != tt.cut || len(found.Records) == 0 {
 			t.Errorf("%s: %d bytes read, cut %v, %d records", tt.name, len(text), found.Cut, len(found.Records))
 		}
-		if took > 500*time.Millisecond { // generous: shared machine, -race
-			t.Errorf("%s: reading and finding took %v", tt.name, took)
-		}
 		t.Logf("%s: %d bytes read, %d records, cut %v, %v", tt.name, len(text), len(found.Records), found.Cut, took)
 	}
 }

@@ -29,6 +29,7 @@ const (
 	thenAnswer                 // deliver the answer by the request's route, then audit
 	thenFetch                  // ask the vendor, deliver its answer, then audit
 	thenRepeat                 // a delivery served before: acked as it was, nothing more
+	thenRead                   // read the request's message, then as what it asks for
 )
 
 // serve takes a batch of requests, in the order they arrived: it
@@ -79,6 +80,8 @@ func (b *Bot) resolve(req *request, v verdict, s Settlement, again bool) decisio
 			body = progressNote(w, v.res.recordNo)
 		}
 		return decision{ack: body, then: thenRepeat}
+	case v.readLater:
+		return decision{then: thenRead, admitted: true}
 	case !v.fetch:
 		return b.answerNow(req, decision{res: v.res, admitted: v.admitted})
 	case s.Wait > 0:
@@ -151,7 +154,47 @@ func (b *Bot) conclude(work context.Context, req *request, d decision) {
 			req.decided.res = b.fetch(work, req, req.decided.res)
 			b.answer(req, &req.decided)
 		})
+	case thenRead:
+		req.decided = d
+		b.wg.Go(func() {
+			defer b.recoverAnswer(req)
+			b.readMessage(work, req)
+		})
 	}
+}
+
+// readMessage reads the message a request carries, after its ack, and
+// answers what it asks for. A fetch takes the person's turn with a claim
+// of its own (the delivery itself was claimed with the batch, before the
+// ack).
+func (b *Bot) readMessage(work context.Context, req *request) {
+	b.reads <- struct{}{}
+	text := messageTexts(*req.message)
+	<-b.reads
+	req.message = nil // read: from here on no text is kept
+	v := b.find(req, text)
+	d := &req.decided
+	d.res = v.res
+	if !v.fetch {
+		b.answer(req, d)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(work), ackTimeout)
+	turnKey := req.key + ":turn"
+	s := b.deps.Ledger.Settle(ctx, []Claim{{Key: turnKey, User: req.user, Turn: true}})[turnKey]
+	cancel()
+	switch {
+	case s.Wait > 0:
+		d.res = v.res.with(OutcomeLimited, s.Wait)
+	case b.inFlight.Load() >= int64(b.cfg.MaxInFlight):
+		d.res, d.turn = v.res.with(OutcomeOverloaded, time.Second), true
+	default:
+		d.turn = true
+		b.inFlight.Add(1)
+		defer b.inFlight.Add(-1)
+		d.res = b.fetch(work, req, v.res)
+	}
+	b.answer(req, d)
 }
 
 // recoverAnswer answers with an apology when answering panicked.
@@ -171,5 +214,5 @@ func (b *Bot) panicked(req *request, v any) result {
 }
 
 func (t followUp) String() string {
-	return [...]string{"audit", "answer", "fetch", "repeat"}[t]
+	return [...]string{"audit", "answer", "fetch", "repeat", "read"}[t]
 }
