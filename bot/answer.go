@@ -1,20 +1,12 @@
 package bot
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
-	"github.com/hr-tools/tempreport/internal/retry"
 )
 
 // How an answer left, in the audit log. An ack is only handed to the
@@ -26,6 +18,10 @@ const (
 	deliveryFailed    = "failed"
 	deliveryNone      = "none"
 )
+
+// envelopeRoom is what a route's arguments add to an answer, at most: a
+// channel, a user and a thread, or a trigger.
+const envelopeRoom = 160
 
 // answerBuffers hold answers being encoded and posted: most answers are a
 // link posted once, and need no memory of their own after the post.
@@ -43,20 +39,39 @@ func (b *Bot) answer(req *request, d *decision) {
 	}
 	buf := answerBuffers.Get().(*[]byte)
 	defer answerBuffers.Put(buf)
-	body := b.wordsFor(req.user, d.admitted).render((*buf)[:0], d.res, b.answerFor(req))
-	if body == nil {
+	w := b.wordsFor(req.user, d.admitted)
+	if d.res.outcome == OutcomeHome {
+		d.res.fingerprint = homeFingerprint(w, d.res.allowed, b.answerFor(req))
+		if d.res.fingerprint == req.published || !b.homes.claim(req.user, d.res.fingerprint) {
+			d.res.outcome = OutcomeUnchanged
+			b.audit(req, d.res, deliveryNone, nil)
+			return
+		}
+	}
+	var answer []byte
+	if req.route.showsView() {
+		answer = w.renderView((*buf)[:0], d.res, b.answerFor(req))
+	} else {
+		answer = w.render((*buf)[:0], d.res, b.answerFor(req))
+	}
+	if answer == nil {
 		b.audit(req, d.res, deliveryNone, nil)
 		return
 	}
-	*buf = body[:0] // keep what it grew to
+	*buf = answer[:0] // keep what it grew to
+	// A copy, with the route's arguments around it: net/http may read a
+	// request body after Do returns, and the buffer goes back to the pool
+	// when this function does.
+	body := req.route.envelope(make([]byte, 0, len(answer)+envelopeRoom), answer)
 	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 	defer cancel()
-	// A copy: net/http may read a request body after Do returns, and the
-	// buffer goes back to the pool when this function does.
-	err := b.deliver(ctx, req.route, bytes.Clone(body))
+	err := b.deliver(ctx, req.route, body)
 	delivery := deliveryDelivered
 	if err != nil {
 		delivery = deliveryFailed
+		if d.res.outcome == OutcomeHome {
+			b.homes.forget(req.user, d.res.fingerprint)
+		}
 	}
 	if b.debug {
 		b.log.Debug("answer posted", "delivery_id", req.key, "delivery", delivery)
@@ -66,7 +81,17 @@ func (b *Bot) answer(req *request, d *decision) {
 
 // answerFor is who and what an answer is for, besides its result.
 func (b *Bot) answerFor(req *request) answerFor {
-	return answerFor{user: req.user, command: b.cfg.Command, replace: req.replace}
+	return answerFor{user: req.user, command: b.cfg.Command, replace: req.replace, entry: req.entry,
+		contact: b.cfg.Contact, surfaces: b.cfg.Surfaces, version: b.cfg.Version}
+}
+
+// wordsOrFallback is wordsNow, or the fallback language while a person's
+// own is still being looked up: for an ack that cannot wait.
+func (b *Bot) wordsOrFallback(user string, admitted bool) *words {
+	if w := b.wordsNow(user, admitted); w != nil {
+		return w
+	}
+	return b.words
 }
 
 func (b *Bot) giveBack(user string) {
@@ -152,73 +177,4 @@ func (b *Bot) audit(req *request, res result, delivery string, deliveryErr error
 		attrs = append(attrs, slog.String("delivery_error", cleantext.String(deliveryErr.Error())))
 	}
 	b.log.LogAttrs(context.Background(), level, string(req.entry), attrs...)
-}
-
-// deliver sends an answer's JSON by its route, trying once more after a
-// short pause if the first try fails: a lost answer is a person left
-// waiting. At most maxPosts deliveries run at once. A response URL is a
-// credential (anyone holding it can post as the app for 30 minutes), so no
-// error from here contains it.
-func (b *Bot) deliver(ctx context.Context, r route, body []byte) error {
-	if r.kind == routeNone {
-		return errNoRoute
-	}
-	select {
-	case b.posts <- struct{}{}:
-		defer func() { <-b.posts }()
-	case <-ctx.Done():
-		return fmt.Errorf("bot: waiting to post an answer: %w", ctx.Err())
-	}
-	var first error
-	err := retry.Do(ctx, 2, func(int) time.Duration { return retryDelay }, func(n int) (bool, error) {
-		err := b.post(ctx, r.responseURL, body)
-		if n == 0 {
-			first = err
-		}
-		return true, err
-	})
-	if err == nil || err == first {
-		return err
-	}
-	if _, ok := errors.AsType[*retry.InterruptedError](err); ok {
-		return fmt.Errorf("bot: %w", err)
-	}
-	return fmt.Errorf("bot: posting answer failed twice: %w; first: %w", err, first)
-}
-
-// post makes one try of posting body to a URL of Slack's.
-func (b *Bot) post(ctx context.Context, to string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to, bytes.NewReader(body))
-	if err != nil {
-		return errors.New("bot: building answer request failed")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.deps.HTTPClient.Do(req)
-	if err != nil {
-		if uerr, ok := errors.AsType[*url.Error](err); ok {
-			err = uerr.Err // its message would carry the URL
-		}
-		return fmt.Errorf("bot: posting answer: %w", err)
-	}
-	defer resp.Body.Close()
-	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("bot: posting answer: slack answered http %d %q", resp.StatusCode, clip(reply))
-	}
-	var status struct {
-		OK    *bool  `json:"ok"`
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(reply, &status) == nil && status.OK != nil && !*status.OK {
-		return fmt.Errorf("bot: posting answer: slack said %q", clip([]byte(status.Error)))
-	}
-	return nil
-}
-
-func clip(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > 100 {
-		b = b[:100]
-	}
-	return string(b)
 }

@@ -59,7 +59,40 @@ type Config struct {
 	// Slack language the bot does not speak or could not read, and of
 	// people the allowlist does not admit (they are never looked up).
 	FallbackLanguage string
+	// Contact is who people are sent to for access: in refusals, the form
+	// and the App Home. Zero: the bot's admin, in words.
+	Contact Contact
+	// Surfaces are the ways in the app is set up for in Slack, which the
+	// App Home describes. Nil: every one of [Surfaces].
+	Surfaces []Surface
+	// Version is the bot's version, shown on the App Home (a new one
+	// publishes it again).
+	Version string
 }
+
+// Contact is who people are sent to for access: a Slack user, a channel,
+// or words. At most one is set.
+type Contact struct {
+	User    string // a user ID, shown as a mention
+	Channel string // a channel ID, shown as a link to it
+	Words   string // anything else, shown as it is
+}
+
+// Surface names a way in, as the app is set up in Slack.
+type Surface string
+
+// The surfaces.
+const (
+	SurfaceCommand         Surface = "command"          // the slash command
+	SurfaceMessageShortcut Surface = "message_shortcut" // "Get temporary report" on a message
+	SurfaceForm            Surface = "form"             // the global shortcut that opens the form
+	SurfaceHome            Surface = "home"             // the App Home tab
+	SurfaceMention         Surface = "mention"          // @tempreport in a channel or thread
+	SurfaceDM              Surface = "dm"               // a direct message to the app
+)
+
+// Surfaces lists every surface, in the order the App Home describes them.
+var Surfaces = []Surface{SurfaceCommand, SurfaceForm, SurfaceMessageShortcut, SurfaceMention, SurfaceDM, SurfaceHome}
 
 // LanguageAuto, as [Config.Language], answers each person the allowlist
 // admits in their own Slack language when the bot speaks it (read with
@@ -87,6 +120,9 @@ func (cfg Config) WithDefaults() Config {
 	orDuration(&cfg.GroupMaxStale, DefaultGroupMaxStale)
 	orDuration(&cfg.CommandTimeout, DefaultCommandTimeout)
 	orDuration(&cfg.DrainTimeout, DefaultDrainTimeout)
+	if cfg.Surfaces == nil {
+		cfg.Surfaces = Surfaces
+	}
 	if cfg.UserRate == 0 {
 		cfg.UserRate = DefaultUserRate
 	}
@@ -161,6 +197,8 @@ type Bot struct {
 	queue     *batch.Queue[*request]
 	posts     chan struct{} // one per answer being posted
 	reads     chan struct{} // one per message being read
+	said      sync.Map      // what the log has said once: a method Slack refuses for want of a scope
+	homes     homes         // what each person's App Home shows
 	draining  atomic.Bool   // shutting down: new requests are answered "restarting"
 	transport atomic.Pointer[Transport]
 	inFlight  atomic.Int64

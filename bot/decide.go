@@ -24,11 +24,20 @@ func (b *Bot) decide(req *request) verdict {
 	if req.refusal != nil {
 		return verdict{res: *req.refusal}
 	}
-	switch b.access.check(req.user, req.received) {
+	access := b.access.check(req.user, req.received)
+	if req.shown == OutcomeHome {
+		// Everyone's Home says whether they are on the list.
+		home := result{outcome: OutcomeHome, allowed: access == allowed}
+		return verdict{res: home, admitted: home.allowed}
+	}
+	switch access {
 	case denied:
 		return verdict{res: decided(OutcomeDenied)}
 	case unconfirmed:
 		return verdict{res: decided(OutcomeUnconfirmed)}
+	}
+	if req.shown != "" {
+		return verdict{res: decided(req.shown), admitted: true}
 	}
 	if b.draining.Load() {
 		return verdict{res: decided(OutcomeRestarting), admitted: true}
@@ -51,7 +60,7 @@ func (b *Bot) find(req *request, text string) verdict {
 	found := recordno.Find(text)
 	v := verdict{res: result{records: found.Records, cut: found.Cut}, admitted: true}
 	switch {
-	case found.Help && req.entry == EntryCommand:
+	case found.Help && (req.entry == EntryCommand || req.entry == EntryMention || req.entry == EntryDM):
 		v.res.outcome = OutcomeHelp
 	case len(found.Records) == 0:
 		v.res.outcome, v.res.input = OutcomeBadInput, missing(req.entry, found)

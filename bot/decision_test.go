@@ -35,7 +35,7 @@ func TestDecisionsAsValues(t *testing.T) {
 	t.Parallel()
 	hooks := route{kind: routeResponseURL, responseURL: "https://hooks.slack.com/commands/T1/1/x"}
 	command := func(user, text string) request {
-		return request{entry: EntryCommand, answersInAck: true, user: user, text: text, route: hooks, received: time.Now()}
+		return request{entry: EntryCommand, ackForm: ackMessage, user: user, text: text, route: hooks, received: time.Now()}
 	}
 	click := func(user, text string) request {
 		return request{entry: EntryClick, user: user, text: text, route: hooks, received: time.Now()}
@@ -108,7 +108,7 @@ func TestDecisionsAsValues(t *testing.T) {
 func TestRedeliveryIsAckedAsBefore(t *testing.T) {
 	t.Parallel()
 	b := newDecider(t, "")
-	req := request{entry: EntryCommand, answersInAck: true, key: "E1", user: "U0ALLOWED", text: "help", received: time.Now()}
+	req := request{entry: EntryCommand, ackForm: ackMessage, key: "E1", user: "U0ALLOWED", text: "help", received: time.Now()}
 	if !b.seen.remember(&req) {
 		t.Fatal("a new delivery was taken for a redelivery")
 	}
@@ -141,7 +141,7 @@ func TestStrangersAreNeverLookedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		req := request{entry: EntryCommand, answersInAck: true, user: "U0STRANGER" + string(rune('A'+i%26)), text: decidedRecord,
+		req := request{entry: EntryCommand, ackForm: ackMessage, user: "U0STRANGER" + string(rune('A'+i%26)), text: decidedRecord,
 			route: route{kind: routeResponseURL, responseURL: slack.URL + "/response"}, received: time.Now()}
 		d := b.resolve(&req, b.decide(&req), Settlement{}, false)
 		if d.res.outcome != OutcomeDenied || !strings.Contains(string(d.ack), "not allowed") {
@@ -150,7 +150,7 @@ func TestStrangersAreNeverLookedUp(t *testing.T) {
 	}
 	// The one admitted person is looked up: the lookup starts, and the
 	// answer follows the ack while it runs.
-	req := request{entry: EntryCommand, answersInAck: true, user: "U0ALLOWED", text: "help",
+	req := request{entry: EntryCommand, ackForm: ackMessage, user: "U0ALLOWED", text: "help",
 		route: route{kind: routeResponseURL, responseURL: slack.URL + "/response"}, received: time.Now()}
 	b.resolve(&req, b.decide(&req), Settlement{}, false)
 	if got := <-looked; got != "U0ALLOWED" {
@@ -185,7 +185,7 @@ func TestResponseURLsArePinned(t *testing.T) {
 		{"http://127.0.0.1:9000/api/", "https://127.0.0.1:9000/response/1", false},
 	} {
 		b := newDecider(t, tt.api)
-		if got := responseRoute(tt.url, b.api).kind == routeResponseURL; got != tt.ok {
+		if got := b.pin(route{kind: routeResponseURL, responseURL: tt.url}).kind == routeResponseURL; got != tt.ok {
 			t.Errorf("API %s, response URL %q: a route %v, want %v", tt.api, tt.url, got, tt.ok)
 		}
 	}
@@ -214,9 +214,9 @@ func TestEveryDecisionIsAckedOnce(t *testing.T) {
 	var reqs []*request
 	for i, text := range []string{decidedRecord, "help", "hello", decidedRecord + " 20190415152645093983752"} {
 		for _, entry := range []Entry{EntryCommand, EntryClick} {
-			req := &request{entry: entry, answersInAck: entry == EntryCommand, key: string(rune('a'+i)) + string(entry),
+			req := &request{entry: entry, ackForm: map[Entry]ackForm{EntryCommand: ackMessage}[entry], key: string(rune('a'+i)) + string(entry),
 				user: "U0ALLOWED", text: text, received: time.Now(), ack: acks, ackRef: string(rune('a'+i)) + string(entry)}
-			req.route = responseRoute(hooks, b.api)
+			req.route = b.pin(route{kind: routeResponseURL, responseURL: hooks})
 			reqs = append(reqs, req)
 		}
 	}

@@ -56,8 +56,12 @@ func readAnyEvent(ev slackevents.EventsAPIEvent) request {
 // HandleUnreadable takes what the transport could not decode. A slash
 // command gets an apology in its ack instead of Slack's dispatch_failed.
 func (b *Bot) HandleUnreadable(d Delivery, payloadType string, err error) {
-	b.accept(d, request{entry: EntryUnreadable, answersInAck: payloadType == "slash_commands",
-		refusal: &result{outcome: OutcomeUnreadable, err: fmt.Errorf("%w (%s): %w", ErrUnreadable, payloadType, err)}})
+	req := request{entry: EntryUnreadable,
+		refusal: &result{outcome: OutcomeUnreadable, err: fmt.Errorf("%w (%s): %w", ErrUnreadable, payloadType, err)}}
+	if payloadType == "slash_commands" {
+		req.ackForm = ackMessage
+	}
+	b.accept(d, req)
 }
 
 // ErrUnreadable means a transport could not decode what Slack sent.
@@ -71,9 +75,7 @@ func (b *Bot) accept(d Delivery, req request) {
 		req.key = onceKey()
 	}
 	req.user = clipID(req.user)
-	if req.route.kind == routeResponseURL {
-		req.route = responseRoute(req.route.responseURL, b.api)
-	}
+	req.route = b.pin(req.route)
 	b.queue.Push(&req)
 }
 

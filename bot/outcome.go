@@ -38,6 +38,9 @@ const (
 	OutcomeUnreadable    Outcome = "unreadable" // the transport could not decode it
 	OutcomeNoRoute       Outcome = "no_route"   // nowhere to answer: no response URL the bot posts to
 	OutcomeIgnored       Outcome = "ignored"    // events and clicks no entry answers: acked, not answered
+	OutcomeForm          Outcome = "form"       // the form was opened for someone the allowlist admits
+	OutcomeHome          Outcome = "home"       // the App Home was published
+	OutcomeUnchanged     Outcome = "unchanged"  // the App Home shows what it would show again: not published
 	OutcomeInternal      Outcome = "internal_error"
 )
 
@@ -78,6 +81,9 @@ var outcomes = map[Outcome]outcomeRule{
 	OutcomeUnreadable:    {level: slog.LevelWarn},
 	OutcomeNoRoute:       {level: slog.LevelWarn},
 	OutcomeIgnored:       {level: slog.LevelDebug},
+	OutcomeForm:          {level: slog.LevelInfo},
+	OutcomeHome:          {level: slog.LevelInfo},
+	OutcomeUnchanged:     {level: slog.LevelDebug},
 	OutcomeInternal:      {level: slog.LevelError, refund: true},
 }
 
@@ -85,7 +91,7 @@ var outcomes = map[Outcome]outcomeRule{
 var Outcomes = []Outcome{OutcomeLink, OutcomeChoose, OutcomeHelp, OutcomeBadInput, OutcomeWrongCommand, OutcomeDenied,
 	OutcomeUnconfirmed, OutcomeLimited, OutcomeBusy, OutcomeOverloaded, OutcomeRefused, OutcomeMisconfigured,
 	OutcomeTransient, OutcomeTimeout, OutcomeBadSignature, OutcomeBadResponse, OutcomeUntrusted, OutcomeRestarting,
-	OutcomeUnreadable, OutcomeNoRoute, OutcomeIgnored, OutcomeInternal}
+	OutcomeUnreadable, OutcomeNoRoute, OutcomeIgnored, OutcomeForm, OutcomeHome, OutcomeUnchanged, OutcomeInternal}
 
 // vendorOutcomes translates the vendor client's kinds of failure: the one
 // place the bot reads them.
@@ -130,6 +136,8 @@ type result struct {
 	typed       bool                  // OutcomeChoose: the records were typed, not in a message
 	cut         bool                  // the text was longer than the finder reads
 	interrupted bool                  // OutcomeRestarting: it was being served when the drain time ran out
+	allowed     bool                  // OutcomeHome: the allowlist admits the person
+	fingerprint string                // OutcomeHome: what the Home shows, in short: published again only when it changes
 	vendor      vendorFacts
 	err         error // the failure from outside, for the log; nil for decisions
 }

@@ -8,7 +8,7 @@ import (
 
 // readCommand reads a slash command; want is the command the bot answers.
 func readCommand(cmd slack.SlashCommand, want string) request {
-	req := request{entry: EntryCommand, answersInAck: true,
+	req := request{entry: EntryCommand, ackForm: ackMessage,
 		user: cmd.UserID, team: cmd.TeamID, channel: cmd.ChannelID,
 		route: route{kind: routeResponseURL, responseURL: cmd.ResponseURL}}
 	if cmd.Command != want {

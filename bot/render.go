@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -16,7 +17,11 @@ import (
 // answerFor is who and what an answer is for, besides its result.
 type answerFor struct {
 	user, command string
-	replace       bool // a fresh link replaces the message it was asked from
+	replace       bool  // a fresh link replaces the message it was asked from
+	entry         Entry // the way the person asked: a mention's answer says who else saw the number
+	contact       Contact
+	surfaces      []Surface
+	version       string
 }
 
 // render appends the answer to res, as the JSON Slack takes, to dst; nil
@@ -25,6 +30,13 @@ func (w *words) render(dst []byte, res result, a answerFor) []byte {
 	msg := w.compose(res, a)
 	if msg == nil {
 		return nil
+	}
+	if a.entry == EntryMention {
+		// The channel saw the number: the answer says so, and points to
+		// the private way.
+		note := parseMarkup(w.surface().mentionNote)
+		msg.rich = append(msg.rich, note)
+		msg.fallback += "\n" + w.fallbackText(note)
 	}
 	return msg.appendJSON(dst)
 }
@@ -102,7 +114,7 @@ func (w *words) explain(res result, a answerFor) []span {
 		}
 		return parseMarkup(w.wrongLength(recordno.MinDigits, recordno.MaxDigits, res.input.Digits) + "\n" + w.usage(command))
 	case OutcomeDenied:
-		return parseMarkup(w.denied(a.user))
+		return w.withContact(w.denied(a.user), a.contact)
 	case OutcomeUnconfirmed:
 		return parseMarkup(w.unconfirmed)
 	case OutcomeRestarting:
@@ -191,7 +203,7 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 	// The link ends its line: no client takes the words after it into it.
 	fallback := w.fallbackText(title) + "\n" + w.fallbackText([]span{literal(warning + w.partSep + w.expiresAtLabel + at)})
 	return &blockMessage{fallback: fallback, rich: [][]span{title, note},
-		actions: freshLinkAction, buttons: []recordButton{{w.freshLink, recordNo}}}
+		actions: freshLinkAction, buttons: []recordButton{{label: w.freshLink, record: recordNo}}}
 }
 
 // chooseMessage offers the records a command or a message names, one
@@ -233,6 +245,9 @@ type span struct {
 	link  string // a link: text is its label
 	emoji string // an emoji's name, text empty
 	date  int64  // a date (Unix seconds) Slack shows in each reader's own time zone; text is the fallback; 0 for none
+	// user and channel are a mention of a person or a channel (the
+	// contact), shown by Slack with its name; text is the fallback.
+	user, channel string
 }
 
 // parseMarkup reads the catalog's markup: **bold** and `code`. Values put into a
@@ -280,6 +295,10 @@ func (w *words) fallbackText(spans []span) string {
 	for _, s := range spans {
 		switch {
 		case s.emoji != "":
+		case s.user != "":
+			b.WriteString("<@" + s.user + ">")
+		case s.channel != "":
+			b.WriteString("<#" + s.channel + ">")
 		case s.link != "":
 			b.WriteString(plainText(s.text) + w.labelSep + escape(s.link))
 		default:
@@ -318,8 +337,9 @@ type blockMessage struct {
 
 // recordButton asks for a record's report. Slack wants action IDs unique within
 // a block, so the n-th button of a block is fresh_link, fresh_link_2, …;
-// all of them fetch.
-type recordButton struct{ label, record string }
+// all of them fetch. A button with an action of its own (opening the
+// form) carries no record.
+type recordButton struct{ label, record, action string }
 
 // appendJSON appends the message as the JSON Slack takes. It is written by
 // hand, not by reflection over slack-go's block types: every answer is
@@ -327,24 +347,22 @@ type recordButton struct{ label, record string }
 func (m *blockMessage) appendJSON(b []byte) []byte {
 	b = append(b, `{"response_type":"ephemeral","text":`...)
 	b = appendString(b, m.fallback)
-	b = append(b, `,"blocks":[`...)
+	b = append(b, `,"blocks":`...)
+	b = m.appendBlocks(b)
+	b = append(b, `,"replace_original":`...)
+	b = strconv.AppendBool(b, m.replace)
+	return append(b, `,"unfurl_links":false,"unfurl_media":false}`...)
+}
+
+// appendBlocks appends the message's blocks, as a JSON array: a message's
+// and a view's alike.
+func (m *blockMessage) appendBlocks(b []byte) []byte {
+	b = append(b, '[')
 	for i, spans := range m.rich {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[`...)
-		first := true
-		for _, s := range spans {
-			if s.emoji == "" && s.date == 0 && s.text == "" {
-				continue
-			}
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			b = s.appendJSON(b)
-		}
-		b = append(b, `]}]}`...)
+		b = appendRichText(b, spans)
 	}
 	if m.actions != "" {
 		if len(m.rich) > 0 {
@@ -359,19 +377,38 @@ func (m *blockMessage) appendJSON(b []byte) []byte {
 			}
 			b = append(b, `{"type":"button","text":{"type":"plain_text","text":`...)
 			b = appendString(b, btn.label)
-			b = append(b, `,"emoji":false},"action_id":"`+freshLinkAction...)
+			b = append(b, `,"emoji":false},"action_id":"`...)
+			b = append(b, cmp.Or(btn.action, freshLinkAction)...)
 			if i > 0 {
 				b = append(append(b, '_'), strconv.Itoa(i+1)...)
 			}
-			b = append(b, `","value":`...)
-			b = appendString(b, btn.record)
+			b = append(b, '"')
+			if btn.record != "" {
+				b = append(b, `,"value":`...)
+				b = appendString(b, btn.record)
+			}
 			b = append(b, '}')
 		}
 		b = append(b, `]}`...)
 	}
-	b = append(b, `],"replace_original":`...)
-	b = strconv.AppendBool(b, m.replace)
-	return append(b, `,"unfurl_links":false,"unfurl_media":false}`...)
+	return append(b, ']')
+}
+
+// appendRichText appends one rich_text block of spans.
+func appendRichText(b []byte, spans []span) []byte {
+	b = append(b, `{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[`...)
+	first := true
+	for _, s := range spans {
+		if s.emoji == "" && s.date == 0 && s.text == "" && s.user == "" && s.channel == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = s.appendJSON(b)
+	}
+	return append(b, `]}]}`...)
 }
 
 // appendJSON appends the span as one rich_text_section element.
@@ -380,6 +417,12 @@ func (s span) appendJSON(b []byte) []byte {
 	case s.emoji != "":
 		b = append(b, `{"type":"emoji","name":`...)
 		return append(appendString(b, s.emoji), '}')
+	case s.user != "":
+		b = append(b, `{"type":"user","user_id":`...)
+		return append(appendString(b, s.user), '}')
+	case s.channel != "":
+		b = append(b, `{"type":"channel","channel_id":`...)
+		return append(appendString(b, s.channel), '}')
 	case s.date != 0:
 		b = append(b, `{"type":"date","timestamp":`...)
 		b = strconv.AppendInt(b, s.date, 10)

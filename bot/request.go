@@ -3,7 +3,6 @@ package bot
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net/url"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -20,42 +19,46 @@ type request struct {
 	ack      Acker // the transport's: written once, by [acks]
 	ackRef   string
 
-	user, team, channel, thread string
-	// route is where an answer goes after the ack. A request whose entry
-	// answers in the ack (a slash command) still has one: the answer goes
-	// there when it is not known in time for the ack.
+	user, team, channel string
+	// route is where an answer goes after the ack. A request whose ack
+	// can carry the answer (a slash command) still has one: the answer
+	// goes there when it is not known in time for the ack.
 	route route
-	// answersInAck: the ack can carry a message for the person (a slash
-	// command's can; a click's, a shortcut's and an event's cannot).
-	answersInAck bool
-	replace      bool // a fresh-link click: the new link replaces the message with the button
+	// ackForm is what the ack can carry for the person: a slash command's
+	// a message, a form's submission errors or the form's next view; the
+	// rest nothing.
+	ackForm ackForm
+	replace bool // a fresh-link click: the new link replaces the message with the button
 
 	// text is where to look for record numbers: a command's text, a
-	// button's value; message, the message a shortcut was used on. Only for
-	// people the allowlist admits are they read.
+	// button's value, a form's input, a mention's or a DM's text; message,
+	// the message a shortcut was used on. Only for people the allowlist
+	// admits are they read.
 	text    string
 	message *slack.Message
 	// refusal is set by a reader that already knows the request cannot be
 	// served (a command this bot does not answer, an unreadable payload, an
 	// interaction that is not the bot's): decide goes no further.
 	refusal *result
+	// shown is what an entry that only shows something asks for (the form,
+	// the Home tab): decide reads no records for it.
+	shown Outcome
+	// published is the fingerprint of the App Home Slack shows the person
+	// now (its private_metadata), "" if none.
+	published string
 
 	// decided is what was decided, for what follows the ack: set by
 	// [Bot.conclude] before it starts the answer or the vendor call.
 	decided decision
 }
 
-// route is where an answer goes after the ack.
-type route struct {
-	kind        routeKind
-	responseURL string // routeResponseURL
-}
-
-type routeKind int
+// ackForm is what a request's ack can carry for the person.
+type ackForm int
 
 const (
-	routeNone        routeKind = iota // nowhere: the ack is the only way back
-	routeResponseURL                  // the interaction's or command's response URL
+	ackBare    ackForm = iota // nothing: clicks, shortcuts, events
+	ackMessage                // a message: a slash command
+	ackView                   // a form's submission: errors under its input, or its next view
 )
 
 // maxKeyBytes is the longest delivery ID kept as it is: Slack's envelope
@@ -75,21 +78,3 @@ func keyOf(id string) string {
 
 // clipID keeps a Slack ID from outside to the length Slack's IDs have.
 func clipID(id string) string { return id[:min(len(id), 32)] }
-
-// responseRoute is the route to a response URL, if u is one the bot posts
-// to: https on Slack's hooks host, or on the Web API's own host (a test
-// server's, when the API URL is one). Anything else (a forged payload's
-// URL) is no route: the report link is the most sensitive thing the bot
-// holds, and goes only to Slack.
-func responseRoute(u string, api *url.URL) route {
-	p, err := url.Parse(u)
-	if err != nil || p.User != nil {
-		return route{}
-	}
-	slacks := p.Scheme == "https" && p.Host == "hooks.slack.com"
-	apis := p.Scheme == api.Scheme && p.Host == api.Host
-	if !slacks && !apis {
-		return route{}
-	}
-	return route{kind: routeResponseURL, responseURL: u}
-}

@@ -45,7 +45,7 @@ func TestTypedTextDecides(t *testing.T) {
 		{"背调号：1234567", OutcomeBadInput, nil, WrongLength, 7},
 		{"hello", OutcomeBadInput, nil, NotDigits, 0},
 	} {
-		req := &request{entry: EntryCommand, answersInAck: true, user: "U0ALLOWED", text: tt.text, received: time.Now(),
+		req := &request{entry: EntryCommand, ackForm: ackMessage, user: "U0ALLOWED", text: tt.text, received: time.Now(),
 			route: route{kind: routeResponseURL, responseURL: "https://hooks.slack.com/commands/T1/1/x"}}
 		v := b.decide(req)
 		res, fetch := v.res, v.fetch

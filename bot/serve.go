@@ -76,8 +76,8 @@ func (b *Bot) resolve(req *request, v verdict, s Settlement, again bool) decisio
 	case s.Taken:
 		b.log.Info("Slack sent a delivery again that another replica served; acked it as before, not served twice", "delivery", req.key)
 		body := s.FirstAck
-		if w := b.wordsNow(req.user, v.admitted); s.Fetching && req.answersInAck && w != nil {
-			body = progressNote(w, v.res.recordNo)
+		if s.Fetching {
+			body = b.progressAck(req, v.res.recordNo)
 		}
 		return decision{ack: body, then: thenRepeat}
 	case v.readLater:
@@ -90,22 +90,34 @@ func (b *Bot) resolve(req *request, v verdict, s Settlement, again bool) decisio
 		b.log.Warn("too many requests waiting on the vendor: answering overloaded", "in_flight", b.inFlight.Load(), "max_in_flight", b.cfg.MaxInFlight)
 		return b.answerNow(req, decision{res: v.res.with(OutcomeOverloaded, time.Second), turn: true, admitted: true})
 	}
-	d := decision{then: thenFetch, res: v.res, turn: true, admitted: true}
-	if w := b.wordsNow(req.user, true); req.answersInAck && w != nil {
-		d.ack = progressNote(w, v.res.recordNo)
+	return decision{then: thenFetch, res: v.res, turn: true, admitted: true, ack: b.progressAck(req, v.res.recordNo)}
+}
+
+// progressAck is the ack of a request whose answer is being fetched: a
+// command's progress note, or a form's "getting…" view; nil (a bare ack)
+// when the ack carries nothing, or when a command's person's language is
+// not known yet.
+func (b *Bot) progressAck(req *request, record string) json.RawMessage {
+	switch req.ackForm {
+	case ackMessage:
+		if w := b.wordsNow(req.user, true); w != nil {
+			return progressNote(w, record)
+		}
+	case ackView:
+		return b.wordsOrFallback(req.user, true).formUpdate(nil, result{recordNo: record}, b.answerFor(req))
 	}
-	return d
+	return nil
 }
 
 // answerNow completes d, whose answer is known without the vendor: a
-// command's goes in its ack (when the person's language is known now, or
-// the ack is the only way back); anything else follows a bare ack on its
-// route.
+// command's goes in its ack when the person's language is known now, or
+// the ack is the only way back; a form's always does (errors under its
+// input, or its next view); anything else follows a bare ack on its route.
 func (b *Bot) answerNow(req *request, d decision) decision {
 	switch {
-	case d.res.outcome == OutcomeIgnored, !req.answersInAck && req.route.kind == routeNone:
+	case d.res.outcome == OutcomeIgnored, req.ackForm == ackBare && req.route.kind == routeNone:
 		d.then = thenAudit // nothing to say, or nowhere to say it
-	case req.answersInAck:
+	case req.ackForm == ackMessage:
 		w := b.wordsNow(req.user, d.admitted)
 		if w == nil && req.route.kind != routeNone {
 			d.then = thenAnswer
@@ -115,6 +127,8 @@ func (b *Bot) answerNow(req *request, d decision) decision {
 			w = b.words
 		}
 		d.ack, d.share, d.then = w.render(nil, d.res, b.answerFor(req)), true, thenAudit
+	case req.ackForm == ackView:
+		d.ack, d.share, d.then = b.wordsOrFallback(req.user, d.admitted).formAck(nil, d.res, b.answerFor(req)), true, thenAudit
 	default:
 		d.then = thenAnswer
 	}

@@ -16,12 +16,18 @@ const (
 	EntryCommand    Entry = "command"    // the slash command
 	EntryClick      Entry = "click"      // a button, the bot's or not
 	EntryShortcut   Entry = "shortcut"   // the message shortcut
+	EntryForm       Entry = "form"       // the global shortcut, or the App Home's button: the form opens
+	EntrySubmission Entry = "submission" // the form, submitted
+	EntryHome       Entry = "home"       // the App Home's Home tab, opened
+	EntryMention    Entry = "mention"    // an @mention of the bot in a channel or thread
+	EntryDM         Entry = "dm"         // a direct message to the app
 	EntryEvent      Entry = "event"      // an Events API event no entry answers: acked, not answered
 	EntryUnreadable Entry = "unreadable" // the transport could not decode it
 )
 
 // Entries lists every entry, for metrics that start each at zero.
-var Entries = []Entry{EntryCommand, EntryClick, EntryShortcut, EntryEvent, EntryUnreadable}
+var Entries = []Entry{EntryCommand, EntryClick, EntryShortcut, EntryForm, EntrySubmission, EntryHome, EntryMention, EntryDM,
+	EntryEvent, EntryUnreadable}
 
 // The IDs that tie Slack's payloads to the bot: the manifest's shortcut,
 // and the blocks and buttons of the bot's own messages.
@@ -45,11 +51,18 @@ var (
 	// interactions, by type and by the action_id (buttons) or callback_id
 	// (shortcuts, views) they carry.
 	interactions = map[interactionKey]readInteraction{
-		{slack.InteractionTypeBlockActions, freshLinkAction}:     readFreshLink,
-		{slack.InteractionTypeMessageAction, ShortcutCallbackID}: readMessageShortcut,
+		{slack.InteractionTypeBlockActions, freshLinkAction}:     readFreshLink,       // read_click.go
+		{slack.InteractionTypeMessageAction, ShortcutCallbackID}: readMessageShortcut, // read_shortcut.go
+		{slack.InteractionTypeShortcut, FormCallbackID}:          readFormShortcut,    // read_form.go
+		{slack.InteractionTypeBlockActions, openFormAction}:      readFormShortcut,    // the App Home's button
+		{slack.InteractionTypeViewSubmission, FormCallbackID}:    readFormSubmission,  // read_form.go
 	}
 	// events, by the inner event's type.
-	events = map[string]readEvent{}
+	events = map[string]readEvent{
+		"app_mention":     readMention,       // read_mention.go
+		"message":         readDirectMessage, // read_dm.go: direct messages only
+		"app_home_opened": readHomeOpened,    // read_home.go
+	}
 )
 
 // The slash command is an entry too, read by [readCommand]; its name is

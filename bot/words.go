@@ -91,7 +91,7 @@ var english = &words{
 	},
 	rule: "Only a background check that is **in progress** and has **at least one finished investigation item** has a temporary report.",
 	denied: func(user string) string {
-		return fmt.Sprintf("Sorry, you are not allowed to fetch temporary reports. Ask the bot's admin to add your Slack user ID `%s`.", user)
+		return fmt.Sprintf("Sorry, you are not allowed to fetch temporary reports. Ask {contact} to add your Slack user ID `%s`.", user)
 	},
 	unconfirmed: "The bot cannot confirm your access right now. Please try again in a few minutes; if this keeps happening, tell the bot's admin.",
 	restarting:  "The bot is restarting. Please try again in a few seconds.",

@@ -130,11 +130,15 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 		}
 	}
 	for _, o := range Outcomes {
-		if !covered[o] {
+		if !covered[o] && !viewOnly[o] {
 			t.Errorf("outcome %s is not tested", o)
 		}
 	}
 }
+
+// viewOnly are the outcomes that show a view (the form, the App Home), never
+// a message: TestViews renders them.
+var viewOnly = map[Outcome]bool{OutcomeForm: true, OutcomeHome: true, OutcomeUnchanged: true}
 
 // markerNextToCJK finds a Slack formatting marker (* _ ~ `) touching a Han
 // character or full-width punctuation: Slack prints such markers instead

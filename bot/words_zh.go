@@ -29,7 +29,7 @@ var chinese = &words{
 	},
 	rule: "只有**进行中**且**至少一项调查项已完成**的背调才能生成临时报告。",
 	denied: func(user string) string {
-		return fmt.Sprintf("抱歉，你暂无获取临时报告的权限。请联系机器人管理员开通，并提供你的成员 ID：`%s`。", user)
+		return fmt.Sprintf("抱歉，你暂无获取临时报告的权限。请联系{contact}开通，并提供你的成员 ID：`%s`。", user)
 	},
 	unconfirmed: "暂时无法确认你的权限，请几分钟后再试。如问题持续，请联系机器人管理员。",
 	restarting:  "机器人正在重启，请几秒后再试。",
