@@ -48,10 +48,9 @@ var (
 
 // delivery is one queued call of the Handler.
 type delivery struct {
-	d      bot.Delivery
-	cmd    *slack.SlashCommand
-	cb     *slack.InteractionCallback
-	record string
+	d   bot.Delivery
+	cmd *slack.SlashCommand
+	cb  *slack.InteractionCallback
 }
 
 // core is the stand-in: its Handler methods queue, run decides and acks.
