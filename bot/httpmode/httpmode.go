@@ -148,6 +148,8 @@ type Transport struct {
 	oversized rateLog
 }
 
+var _ bot.Transport = (*Transport)(nil)
+
 // New returns a transport that will serve cfg.Addr. It fails only when
 // the signing secret is missing.
 func New(cfg Config) (*Transport, error) {
