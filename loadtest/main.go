@@ -137,6 +137,9 @@ type figures struct {
 }
 
 func run(o options, out io.Writer) error {
+	if httpOptions.on {
+		return runHTTP(o, out)
+	}
 	dir, err := os.MkdirTemp("", "loadtest")
 	if err != nil {
 		return err
