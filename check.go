@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/httpmode"
 	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/internal/cleantext"
 	"github.com/hr-tools/tempreport/replicas"
@@ -52,7 +53,13 @@ type step struct {
 func (c *checker) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	configBad := appTokenShape(c.cfg.slack.appToken)
+	var configBad error
+	if c.cfg.slack.httpMode() {
+		fmt.Fprintf(c.out, "HTTP request mode: Slack must reach POST %s on SLACK_HTTP_ADDR (%s). In the app's settings, the Request URL of the\n"+
+			"slash command, Interactivity and Event Subscriptions is your public https address followed by %s.\n", httpmode.Path, c.cfg.slack.httpAddr, httpmode.Path)
+	} else {
+		configBad = appTokenShape(c.cfg.slack.appToken)
+	}
 	if err := configBad; err != nil {
 		fmt.Fprintf(c.out, "✗ configuration\n    %v\n", err)
 	} else {
@@ -113,15 +120,6 @@ func (c *checker) steps() []step {
 			}
 			return fmt.Sprintf("workspace %q (%s), bot user %s", cleantext.String(r.Team), r.TeamID, r.UserID), nil
 		}},
-		{name: "Slack app-level token (apps.connections.open, without connecting)", run: func(ctx context.Context) (string, error) {
-			if _, _, err := api.StartSocketModeContext(ctx); err != nil {
-				if unreachable(err) == "" { // Slack answered: the token is at fault
-					err = fmt.Errorf("%w: %w", socket.ErrRefused, err)
-				}
-				return "", slackProblem(err)
-			}
-			return "Socket Mode is on and the token may open a socket", nil
-		}},
 		{name: "vendor credentials (signed GET /balance at " + redactURL(c.cfg.vendor.baseURL) + ")", run: func(ctx context.Context) (string, error) {
 			msg, err := c.balance(ctx, c.cfg.vendor.baseURL)
 			vendorHTTP <- err
@@ -130,6 +128,17 @@ func (c *checker) steps() []step {
 			}
 			return "key, token, signature and clock accepted; balance " + cleantext.String(string(msg)), nil
 		}},
+	}
+	if !c.cfg.slack.httpMode() {
+		steps = append(steps, step{name: "Slack app-level token (apps.connections.open, without connecting)", run: func(ctx context.Context) (string, error) {
+			if _, _, err := api.StartSocketModeContext(ctx); err != nil {
+				if unreachable(err) == "" { // Slack answered: the token is at fault
+					err = fmt.Errorf("%w: %w", socket.ErrRefused, err)
+				}
+				return "", slackProblem(err)
+			}
+			return "Socket Mode is on and the token may open a socket", nil
+		}})
 	}
 	if https, ok := httpsVariant(c.cfg.vendor.baseURL); ok {
 		steps = append(steps, step{name: "vendor over https (the same call at " + redactURL(https) + ")", optional: true, run: func(ctx context.Context) (string, error) {

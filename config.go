@@ -2,11 +2,13 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,9 +17,11 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
 
 	"github.com/hr-tools/tempreport/bot"
+	"github.com/hr-tools/tempreport/bot/httpmode"
 	"github.com/hr-tools/tempreport/bot/socket"
 	"github.com/hr-tools/tempreport/replicas"
 	"github.com/hr-tools/tempreport/yibeidiao"
@@ -54,9 +58,19 @@ func (s slackConfig) mode() string {
 	return "socket"
 }
 
-// transport makes the transport this configuration describes.
-func (s slackConfig) transport(apiURL string, log *slog.Logger, m *metrics) (bot.Transport, error) {
-	return socket.New(socket.Config{AppToken: s.appToken, APIURL: apiURL, Logger: log})
+// transport makes the transport this configuration describes. In HTTP
+// mode nothing holds a connection to Slack: it is ready while it serves and
+// Slack accepts the bot token (see [tokenChecked]).
+func (s slackConfig) transport(settings bot.Config, log *slog.Logger, m *metrics) (bot.Transport, error) {
+	if !s.httpMode() {
+		return socket.New(socket.Config{AppToken: s.appToken, APIURL: settings.APIURL, Logger: log})
+	}
+	t, err := httpmode.New(httpmode.Config{Addr: s.httpAddr, SigningSecret: s.signingSecret, Logger: log, Observer: m})
+	if err != nil {
+		return nil, err
+	}
+	api := slack.New(settings.BotToken, slack.OptionAPIURL(settings.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: tokenCheckTimeout}))
+	return &tokenChecked{Transport: t, check: func(ctx context.Context) error { _, err := api.AuthTestContext(ctx); return err }, log: log}, nil
 }
 
 // vendorConfig is the vendor client's part of the configuration.

@@ -144,7 +144,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	transport, err := cfg.slack.transport(settings.APIURL, log, m)
+	transport, err := cfg.slack.transport(settings, log, m)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,9 @@ func newMetrics(mode string) *metrics {
 	// tempreport_transport_info says how Slack reaches the bot, so that an
 	// alert about the socket can require mode="socket".
 	s.NewGauge(fmt.Sprintf(`tempreport_transport_info{mode=%q}`, mode), func() float64 { return 1 })
+	// HTTP request mode's refusals; always 0 in Socket Mode.
+	s.GetOrCreateCounter("tempreport_slack_bad_signatures_total")
+	s.GetOrCreateCounter("tempreport_slack_requests_too_large_total")
 	s.GetOrCreateCounter(vendorRequestsName("000"))
 	return m
 }
@@ -93,6 +96,14 @@ func (m *metrics) handler() http.Handler {
 		m.set.WritePrometheus(w)
 		vm.WriteProcessMetrics(w)
 	})
+}
+
+// BadSignature, RequestTooLarge: httpmode.Observer.
+func (m *metrics) BadSignature() {
+	m.set.GetOrCreateCounter("tempreport_slack_bad_signatures_total").Inc()
+}
+func (m *metrics) RequestTooLarge() {
+	m.set.GetOrCreateCounter("tempreport_slack_requests_too_large_total").Inc()
 }
 
 // Answered, Acked: bot.Observer.

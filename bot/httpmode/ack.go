@@ -29,7 +29,7 @@ func newAck() *ack { return &ack{body: make(chan json.RawMessage, 1)} }
 // Ack hands body to the request's response; it never blocks. It returns
 // ErrLate when the response was already written, ErrAcked when called
 // before.
-func (a *ack) Ack(_ context.Context, body json.RawMessage) error {
+func (a *ack) Ack(_ context.Context, _ string, body json.RawMessage) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch a.state {

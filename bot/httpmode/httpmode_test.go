@@ -55,7 +55,7 @@ func (h *fakeHandler) record(c delivered) {
 	if h.ack == nil {
 		return
 	}
-	go func() { h.acks <- c.d.Ack.Ack(context.Background(), h.ack(c)) }()
+	go func() { h.acks <- c.d.Ack.Ack(context.Background(), "", h.ack(c)) }()
 }
 
 func (h *fakeHandler) HandleCommand(d bot.Delivery, cmd slack.SlashCommand) {
@@ -514,7 +514,7 @@ func TestLateAckDoesNotBlock(t *testing.T) {
 		t.Errorf("unacked command answered %d %q, want an empty 200", resp.StatusCode, got)
 	}
 	c := r.h.next(t)
-	if err := c.d.Ack.Ack(t.Context(), json.RawMessage(`{"text":"late"}`)); !errors.Is(err, ErrLate) {
+	if err := c.d.Ack.Ack(t.Context(), "", json.RawMessage(`{"text":"late"}`)); !errors.Is(err, ErrLate) {
 		t.Errorf("late Ack = %v, want ErrLate", err)
 	}
 }
@@ -522,10 +522,10 @@ func TestLateAckDoesNotBlock(t *testing.T) {
 func TestAckOnce(t *testing.T) {
 	t.Parallel()
 	a := newAck()
-	if err := a.Ack(t.Context(), json.RawMessage(`{}`)); err != nil {
+	if err := a.Ack(t.Context(), "", json.RawMessage(`{}`)); err != nil {
 		t.Fatalf("first Ack = %v", err)
 	}
-	if err := a.Ack(t.Context(), nil); !errors.Is(err, ErrAcked) {
+	if err := a.Ack(t.Context(), "", nil); !errors.Is(err, ErrAcked) {
 		t.Errorf("second Ack = %v, want ErrAcked", err)
 	}
 	if body, ok := a.wait(t.Context(), 0); !ok || string(body) != `{}` {

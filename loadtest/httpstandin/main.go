@@ -103,7 +103,7 @@ func (c *core) decide(ctx context.Context, q delivery) {
 			responseURL, record = q.cb.ResponseURL, q.cb.ActionCallback.BlockActions[0].Value
 		}
 	}
-	if err := q.d.Ack.Ack(ctx, ack); err != nil {
+	if err := q.d.Ack.Ack(ctx, "", ack); err != nil {
 		fmt.Fprintln(os.Stderr, "httpstandin: ack:", err)
 	}
 	if record != "" {
