@@ -354,3 +354,30 @@ func TestMentionDirectMessageAndHomeOpened(t *testing.T) {
 		t.Errorf("home opened after a publish: view %v, want the published one %v", v, published)
 	}
 }
+
+// A message shortcut or a button in a message can open a modal too.
+func TestMessageShortcutAndClickCarryFreshTriggers(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	bot := connect(t, s)
+	sc, err := s.SendShortcut(t.Context(), Shortcut{UserID: "U1", Text: "123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.ack(bot.next(), nil)
+	click, err := s.SendClick(t.Context(), Click{UserID: "U2", ActionID: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.ack(bot.next(), nil)
+	if sc.TriggerID() == click.TriggerID() {
+		t.Errorf("shortcut and click share trigger %q", sc.TriggerID())
+	}
+	for _, e := range []*Envelope{sc, click} {
+		wantOK(t, "views.open", call(t, s, "views.open", map[string]any{"trigger_id": e.TriggerID(), "view": modal(1)}))
+		wantError(t, "views.open again", call(t, s, "views.open", map[string]any{"trigger_id": e.TriggerID(), "view": modal(1)}), "exchanged_trigger_id")
+	}
+	if id, ok := s.LastOpenedViewID("U2"); !ok || id != s.Calls("views.open")[2].ViewID() {
+		t.Errorf("LastOpenedViewID(U2) = %q, %v, want the view the click's trigger opened", id, ok)
+	}
+}
