@@ -131,7 +131,8 @@ type Click struct {
 	Value     string
 }
 
-// SendClick delivers a block_actions interaction to the bot.
+// SendClick delivers a block_actions interaction to the bot. Its
+// trigger_id ([Envelope.TriggerID]) is fresh: views.open takes it once.
 func (s *Server) SendClick(ctx context.Context, c Click) (*Envelope, error) {
 	if c.ChannelID == "" {
 		c.ChannelID = "C0FAKECHAN"
@@ -144,7 +145,7 @@ func (s *Server) SendClick(ctx context.Context, c Click) (*Envelope, error) {
 		"api_app_id":   "A0FAKEAPP",
 		"token":        "deprecated-verification-token",
 		"container":    map[string]any{"type": "message", "message_ts": "1.000001", "channel_id": c.ChannelID, "is_ephemeral": true},
-		"trigger_id":   "1.2.3",
+		"trigger_id":   s.mintTrigger(c.UserID), // fresh: views.open takes it once
 		"channel":      map[string]any{"id": c.ChannelID, "name": "hr"},
 		"response_url": e.ResponseURL,
 		"actions": []map[string]any{{
@@ -166,7 +167,8 @@ type Shortcut struct {
 	ThreadTS    string // the thread the message is in, if any
 }
 
-// SendShortcut delivers a message_action interaction to the bot.
+// SendShortcut delivers a message_action interaction to the bot. Its
+// trigger_id ([Envelope.TriggerID]) is fresh: views.open takes it once.
 func (s *Server) SendShortcut(ctx context.Context, sc Shortcut) (*Envelope, error) {
 	if sc.ChannelID == "" {
 		sc.ChannelID = "C0FAKECHAN"
@@ -193,7 +195,7 @@ func (s *Server) SendShortcut(ctx context.Context, sc Shortcut) (*Envelope, erro
 		"channel":               map[string]any{"id": sc.ChannelID, "name": "hr"},
 		"api_app_id":            "A0FAKEAPP",
 		"token":                 "deprecated-verification-token",
-		"trigger_id":            "1.2.3",
+		"trigger_id":            s.mintTrigger(sc.UserID), // fresh: views.open takes it once
 		"message_ts":            "1700000000.000100",
 		"message":               message,
 		"response_url":          e.ResponseURL,

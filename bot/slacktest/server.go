@@ -52,6 +52,8 @@ type Server struct {
 	userInfoFail  bool
 	userInfoDelay time.Duration
 	userInfoReads int
+
+	api *webAPI // the surfaces' methods: chat.*, views.*
 }
 
 type openFault struct {
@@ -85,6 +87,7 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /link/", s.serveSocket)
 	mux.HandleFunc("POST /response/{id}", s.serveResponse)
 	mux.HandleFunc("POST /api/users.info", s.serveUserInfo)
+	s.routeWebAPI(mux)
 	s.srv = httptest.NewServer(mux)
 	s.APIURL = s.srv.URL + "/api/"
 	return s

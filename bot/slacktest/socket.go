@@ -92,6 +92,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		e := s.envelopes[ack.EnvelopeID]
 		s.mu.Unlock()
 		if e != nil {
+			s.applyViewAck(e, ack.Payload)
 			e.recordAck(ack.Payload)
 		}
 	}
