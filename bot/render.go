@@ -99,6 +99,8 @@ func (w *words) explain(res result, a answerFor) []span {
 			return parseMarkup(w.noRecordInMessage + "\n" + w.usage(command))
 		case res.input.Problem == NotDigits:
 			return parseMarkup(w.notDigits + "\n" + w.usage(command))
+		case res.input.Problem == PhoneOrDate:
+			return parseMarkup(w.phoneOrDate + "\n" + w.usage(command))
 		}
 		return parseMarkup(w.wrongLength(recordno.MinDigits, recordno.MaxDigits, res.input.Digits) + "\n" + w.usage(command))
 	case OutcomeDenied:

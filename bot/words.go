@@ -38,6 +38,7 @@ type words struct {
 	noRoute            string // a request without a response URL of Slack's: the answer can only go in the ack
 	wrongCommand       func(command string) string
 	notDigits          string
+	phoneOrDate        string // typed: a phone number or a date (recordno.Found.PhoneOrDate), and no record
 	wrongLength        func(lo, hi, n int) string
 	noRecord           string // a button without a record number
 	noRecordInMessage  string // a message shortcut on a message that names none
@@ -128,7 +129,8 @@ var english = &words{
 	wrongCommand: func(command string) string {
 		return fmt.Sprintf("This bot answers `%s` only. Please tell the bot's admin which command you typed.", command)
 	},
-	notDigits: "A record number has only the digits 0 to 9.",
+	notDigits:   "A record number has only the digits 0 to 9.",
+	phoneOrDate: "No record number found (phone numbers and dates don't count).",
 	wrongLength: func(lo, hi, n int) string {
 		return fmt.Sprintf("A record number usually has 23 digits (%d to %d are accepted); that one has %d. Please check it and try again.", lo, hi, n)
 	},

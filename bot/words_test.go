@@ -54,6 +54,7 @@ func everyResult() []result {
 		{outcome: OutcomeLink, report: report},
 		{outcome: OutcomeHelp},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NotDigits}},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: PhoneOrDate}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: WrongLength, Digits: 3}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordData}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordInMessage}},
@@ -132,6 +133,26 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 	for _, o := range Outcomes {
 		if !covered[o] {
 			t.Errorf("outcome %s is not tested", o)
+		}
+	}
+}
+
+// TestPhoneOrDateAnswer: a phone number or a date typed alone is told
+// that it is not a record number, never that it is not digits; usage
+// follows, as after every typing mistake.
+func TestPhoneOrDateAnswer(t *testing.T) {
+	t.Parallel()
+	for lang, want := range map[string]string{
+		"en": "No record number found (phone numbers and dates don't count).",
+		"zh": "未找到背调号（电话号码和日期不计在内），请核对后重新输入。",
+	} {
+		w := catalogues[lang]
+		msg := rendered(t, w, result{outcome: OutcomeBadInput, input: &InputError{Problem: PhoneOrDate}}, answerFor{command: "/tempreport"})
+		if !strings.HasPrefix(msg.Text, want+"\n") || !strings.Contains(msg.Text, w.fallbackText(parseMarkup(w.usage("/tempreport")))) {
+			t.Errorf("%s: %q, want %q and the usage", lang, msg.Text, want)
+		}
+		if strings.Contains(msg.Text, w.notDigits) {
+			t.Errorf("%s: %q says the input is not digits", lang, msg.Text)
 		}
 	}
 }

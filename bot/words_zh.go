@@ -63,7 +63,8 @@ var chinese = &words{
 	wrongCommand: func(command string) string {
 		return fmt.Sprintf("机器人收到的命令与它的设置（`%s`）不一致，暂时无法处理。请把你输入的命令告诉机器人管理员。", command)
 	},
-	notDigits: "背调号只包含数字 0 至 9，请核对后重新输入。",
+	notDigits:   "背调号只包含数字 0 至 9，请核对后重新输入。",
+	phoneOrDate: "未找到背调号（电话号码和日期不计在内），请核对后重新输入。",
 	wrongLength: func(lo, hi, n int) string {
 		return fmt.Sprintf("背调号通常为 23 位数字（可接受 %d 至 %d 位），这个数字有 %d 位，请核对后重试。", lo, hi, n)
 	},
