@@ -219,8 +219,11 @@ func TestVendorWordsShownWell(t *testing.T) {
 		{"zh", "", true, []string{"：原因无法显示（错误码 1002）。"}, []string{"：（"}},
 		{"zh", `{"reason":"x"}`, true, []string{"原因无法显示"}, []string{"reason"}},
 		{"zh", "<html>error</html>", true, []string{"原因无法显示"}, []string{"html"}},
-		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录 【链接已隐藏】 查看"}, []string{"yibeidiao-report", "link removed"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录【链接已隐藏】查看"}, []string{"yibeidiao-report", "link removed", " 【", "】 "}},
 		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"原因无法显示"}, []string{"请登录", "yibeidiao-report"}},
+		// Spaces stay beside Latin words: Chinese sets them there.
+		{"zh", "请用 Chrome 打开 https://x.example/a 即可", true, []string{"请用 Chrome 打开【链接已隐藏】即可"}, []string{"x.example"}},
+		{"zh", "see https://x.example/a now", true, []string{"see 【链接已隐藏】 now"}, []string{"x.example"}},
 		{"zh", "背调记录不存在", true, []string{"背调记录不存在"}, []string{"进行中"}},
 		// Literal in the rich text (which Slack never formats); look-alikes in the
 		// fallback, which some clients read as mrkdwn.
@@ -244,6 +247,29 @@ func TestVendorWordsShownWell(t *testing.T) {
 			if strings.Contains(msg.Text, bad) || strings.Contains(string(blocks), bad) {
 				t.Errorf("%s %q (verified %v): shows %q: %q %s", tt.lang, tt.msg, tt.verified, bad, msg.Text, blocks)
 			}
+		}
+	}
+}
+
+// TestCloseUp: no space between a full-width replacement and Chinese,
+// whatever the language of the rest; an ASCII one keeps its spaces.
+func TestCloseUp(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, word, want string }{
+		{"请登录 【L】 查看", "【L】", "请登录【L】查看"},
+		{"请登录\u3000【L】\u3000查看", "【L】", "请登录【L】查看"},
+		{"请登录 【L】 【L】 查看", "【L】", "请登录【L】【L】查看"},
+		{"请登录 【L】。", "【L】", "请登录【L】。"},
+		{"【L】 查看", "【L】", "【L】查看"},
+		{" 【L】", "【L】", " 【L】"},
+		{"open 【L】 now", "【L】", "open 【L】 now"},
+		{"用 Chrome 【L】 2019", "【L】", "用 Chrome 【L】 2019"},
+		{"请登录 [L] 查看", "[L]", "请登录 [L] 查看"},
+		{"see [L] now", "[L]", "see [L] now"},
+		{"no word here", "【L】", "no word here"},
+	} {
+		if got := closeUp(tt.in, tt.word); got != tt.want {
+			t.Errorf("closeUp(%q, %q) = %q, want %q", tt.in, tt.word, got, tt.want)
 		}
 	}
 }
