@@ -127,7 +127,7 @@ func (w *words) explain(res result, a answerFor) []span {
 		return parseMarkup(w.untrusted)
 	case OutcomeMisconfigured:
 		if res.vendor.accountUnavailable {
-			return parseMarkup(w.accountUnavailable)
+			return parseMarkup(w.accountUnavailable(res.vendor.code))
 		}
 		return parseMarkup(w.misconfigured)
 	case OutcomeTransient:
@@ -240,13 +240,10 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 // chooseMessage offers the records a command or a message names, one
 // button each.
 func (w *words) chooseMessage(records []string, typed, cut bool) *blockMessage {
-	text := w.choose(len(records))
-	if typed {
-		text = w.chooseTyped(len(records))
-	}
 	shown := records[:min(len(records), maxOffered)]
-	if len(records) > maxOffered {
-		text = w.sentences(text, w.firstOnly(len(records), maxOffered))
+	text := w.choose(len(records), len(shown))
+	if typed {
+		text = w.chooseTyped(len(records), len(shown))
 	}
 	if cut {
 		text = w.sentences(text, w.cut)
@@ -256,7 +253,7 @@ func (w *words) chooseMessage(records []string, typed, cut bool) *blockMessage {
 		buttons[i] = recordButton{label: r, record: r}
 	}
 	spans := parseMarkup(text)
-	return &blockMessage{fallback: w.sentences(w.fallbackText(spans), strings.Join(shown, w.listSep)), rich: [][]span{spans},
+	return &blockMessage{fallback: w.sentences(w.fallbackText(spans), w.listLabel+strings.Join(shown, w.listSep)), rich: [][]span{spans},
 		actions: chooseBlock, buttons: buttons}
 }
 

@@ -83,6 +83,7 @@ func everyResult() []result {
 		{outcome: OutcomeChoose, records: []string{"20190415152645093983751", "20190415152645093983752"}},
 		{outcome: OutcomeChoose, records: []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}},
 		{outcome: OutcomeChoose, typed: true, records: []string{"20190415152645093983751", "20190415152645093983752"}},
+		{outcome: OutcomeChoose, typed: true, records: []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}},
 		{outcome: OutcomeChoose, cut: true, records: []string{"20190415152645093983751", "20190415152645093983752"}},
 		{outcome: OutcomeBadInput, cut: true, input: &InputError{Problem: NoRecordInMessage}},
 	}
@@ -114,7 +115,9 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 				if !strings.ContainsFunc(words, func(r rune) bool { return unicode.Is(unicode.Han, r) }) || english.MatchString(strings.ToLower(words)) {
 					t.Errorf("zh %s is not Chinese: %q", res.outcome, msg.Text)
 				}
-				for _, bad := range []string{"背调编号", "「", "」", "一分钟", "0–9", "如果一直这样"} {
+				// What a native reader marked as translated, or untrue where it was shown.
+				for _, bad := range []string{"背调编号", "「", "」", "一分钟", "0–9", "如果一直这样", "如问题持续", "重试", "原因无法显示",
+					"通常是 HR", "官方地址", "可接受", "这个数字", "该背调的", "前面的部分", "不一致"} {
 					if strings.Contains(msg.Text, bad) {
 						t.Errorf("zh %s says %q: %q", res.outcome, bad, msg.Text)
 					}
@@ -153,6 +156,34 @@ func TestPhoneOrDateAnswer(t *testing.T) {
 		}
 		if strings.Contains(msg.Text, w.notDigits) {
 			t.Errorf("%s: %q says the input is not digits", lang, msg.Text)
+		}
+	}
+}
+
+// TestChooseWords: the offer says how many records there are and, when
+// not all are offered, how many are, before how to pick; its plain text
+// names the records after a label, not glued to the sentence before.
+func TestChooseWords(t *testing.T) {
+	t.Parallel()
+	six := []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}
+	for _, tt := range []struct {
+		lang    string
+		records []string
+		typed   bool
+		want    string
+	}{
+		{"zh", six[:2], false, "这条消息中有 2 个背调号，点击要查看的背调号即可获取链接。背调号：1111111111、2222222222"},
+		{"zh", six, false, "这条消息中有 6 个背调号，以下列出前 5 个，点击即可获取对应链接。背调号：1111111111、"},
+		{"zh", six, true, "你输入了 6 个背调号，以下列出前 5 个，点击即可获取对应链接。背调号："},
+		{"en", six[:2], false, "This message names 2 record numbers. Pick one: its link is fetched only when you press its button. Record numbers: 1111111111, 2222222222"},
+		{"en", six, true, "You gave 6 record numbers; here are the first 5. Pick one: its link is fetched only when you press its button. Record numbers: 1111111111, "},
+	} {
+		msg := catalogues[tt.lang].chooseMessage(tt.records, tt.typed, false)
+		if !strings.HasPrefix(msg.fallback, tt.want) {
+			t.Errorf("%s %d records (typed %v): %q, want it to start %q", tt.lang, len(tt.records), tt.typed, msg.fallback, tt.want)
+		}
+		if strings.Contains(msg.fallback, "6666666666") {
+			t.Errorf("%s: the sixth record is listed: %q", tt.lang, msg.fallback)
 		}
 	}
 }
@@ -216,11 +247,11 @@ func TestVendorWordsShownWell(t *testing.T) {
 		notWant   []string
 	}{
 		{"zh", "背调未在进行中。", true, []string{"临时报告：背调未在进行中（错误码 1002）。", "只有"}, []string{"。（", "中。"}},
-		{"zh", "", true, []string{"：原因无法显示（错误码 1002）。"}, []string{"：（"}},
-		{"zh", `{"reason":"x"}`, true, []string{"原因无法显示"}, []string{"reason"}},
-		{"zh", "<html>error</html>", true, []string{"原因无法显示"}, []string{"html"}},
+		{"zh", "", true, []string{"：未返回可显示的原因（错误码 1002）。"}, []string{"：（"}},
+		{"zh", `{"reason":"x"}`, true, []string{"未返回可显示的原因"}, []string{"reason"}},
+		{"zh", "<html>error</html>", true, []string{"未返回可显示的原因"}, []string{"html"}},
 		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录【链接已隐藏】查看"}, []string{"yibeidiao-report", "link removed", " 【", "】 "}},
-		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"原因无法显示"}, []string{"请登录", "yibeidiao-report"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"未返回可显示的原因"}, []string{"请登录", "yibeidiao-report"}},
 		// Spaces stay beside Latin words: Chinese sets them there.
 		{"zh", "请用 Chrome 打开 https://x.example/a 即可", true, []string{"请用 Chrome 打开【链接已隐藏】即可"}, []string{"x.example"}},
 		{"zh", "see https://x.example/a now", true, []string{"see 【链接已隐藏】 now"}, []string{"x.example"}},
