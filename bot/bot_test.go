@@ -959,9 +959,10 @@ func TestVendorWordsThroughSlack(t *testing.T) {
 		notWant []string
 	}{
 		{"zh", "背调未在进行中。", []string{"临时报告：背调未在进行中（错误码 1099）。", "只有进行中"}, []string{"。（"}},
-		{"zh", "", []string{"临时报告：原因无法显示（错误码 1099）。"}, []string{"：（"}},
-		{"zh", map[string]any{"reason": "x"}, []string{"原因无法显示"}, []string{"reason"}},
-		{"zh", "请访问 https://evil.example/x 登录", []string{"请访问 【链接已隐藏】 登录"}, []string{"evil.example", "link removed"}},
+		{"zh", "", []string{"临时报告：未返回可显示的原因（错误码 1099）。"}, []string{"：（"}},
+		{"zh", map[string]any{"reason": "x"}, []string{"未返回可显示的原因"}, []string{"reason"}},
+		{"zh", "请访问 https://evil.example/x 登录", []string{"请访问【链接已隐藏】登录"}, []string{"evil.example", "link removed", " 【", "】 "}},
+		{"en", "log in at https://evil.example/x first", []string{"log in at [link removed] first"}, []string{"evil.example"}},
 		{"zh", "背调记录不存在", []string{"背调记录不存在（错误码 1099）"}, []string{"只有进行中"}},
 		{"en", "record *not* _ready_", []string{"record *not* _ready_"}, nil},
 	} {

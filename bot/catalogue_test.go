@@ -13,14 +13,15 @@ import (
 // catalogueSamples are the values put into a catalogue text, by the name
 // of the text; any other string is "X".
 var catalogueSamples = map[string][]string{
-	"progress":     {"20190415152645093983751"},
-	"usage":        {"/tempreport"},
-	"denied":       {"U0123ABCD"},
-	"interrupted":  {"/tempreport", "20190415152645093983751"},
-	"refused":      {"20190415152645093983751"},
-	"vendorCode":   {"1002"},
-	"reportTitle":  {"20190415152645093983751"},
-	"wrongCommand": {"/tempreport"},
+	"progress":           {"20190415152645093983751"},
+	"usage":              {"/tempreport"},
+	"denied":             {"U0123ABCD"},
+	"interrupted":        {"/tempreport", "20190415152645093983751"},
+	"refused":            {"20190415152645093983751"},
+	"vendorCode":         {"1002"},
+	"accountUnavailable": {"906"},
+	"reportTitle":        {"20190415152645093983751"},
+	"wrongCommand":       {"/tempreport"},
 }
 
 // renderCatalogue renders every text of a catalogue: strings as they are,

@@ -85,6 +85,8 @@ func missing(entry Entry, found recordno.Found) *InputError {
 		return &InputError{Problem: NoRecordInMessage}
 	case found.WrongLength > 0:
 		return &InputError{Problem: WrongLength, Digits: found.WrongLength}
+	case found.PhoneOrDate:
+		return &InputError{Problem: PhoneOrDate}
 	}
 	return &InputError{Problem: NotDigits}
 }

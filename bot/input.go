@@ -12,6 +12,7 @@ const (
 	WrongLength                               // typed: a number of the wrong length
 	NoRecordData                              // a button that carries no record number
 	NoRecordInMessage                         // a message shortcut on a message that names none
+	PhoneOrDate                               // typed: a phone number or a date, which the finder skips on purpose, and no record
 )
 
 // InputError says why what a person sent names no record number. The
@@ -29,6 +30,8 @@ func (e *InputError) Error() string {
 		return "bot: input has the wrong number of digits"
 	case NoRecordInMessage:
 		return "bot: no record number in the message"
+	case PhoneOrDate:
+		return "bot: input is a phone number or a date, not a record number"
 	}
 	return "bot: no record number"
 }

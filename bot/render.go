@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hr-tools/tempreport/internal/cleantext"
@@ -111,6 +112,8 @@ func (w *words) explain(res result, a answerFor) []span {
 			return parseMarkup(w.noRecordInMessage + "\n" + w.usage(command))
 		case res.input.Problem == NotDigits:
 			return parseMarkup(w.notDigits + "\n" + w.usage(command))
+		case res.input.Problem == PhoneOrDate:
+			return parseMarkup(w.phoneOrDate + "\n" + w.usage(command))
 		}
 		return parseMarkup(w.wrongLength(recordno.MinDigits, recordno.MaxDigits, res.input.Digits) + "\n" + w.usage(command))
 	case OutcomeDenied:
@@ -136,7 +139,7 @@ func (w *words) explain(res result, a answerFor) []span {
 		return parseMarkup(w.untrusted)
 	case OutcomeMisconfigured:
 		if res.vendor.accountUnavailable {
-			return parseMarkup(w.accountUnavailable)
+			return parseMarkup(w.accountUnavailable(res.vendor.code))
 		}
 		return parseMarkup(w.misconfigured)
 	case OutcomeTransient:
@@ -176,9 +179,49 @@ func (w *words) vendorWords(said string) string {
 	if m == "" || strings.ContainsAny(m[:1], "{[<") {
 		return ""
 	}
-	m = cleantext.ReplaceLinks(m, w.linkRemoved)
+	m = closeUp(cleantext.ReplaceLinks(m, w.linkRemoved), w.linkRemoved)
 	return strings.TrimRight(m, "。．.！!；;，,、:： ")
 }
+
+// closeUp drops the spaces between word and its neighbours where Chinese
+// sets none: word begins (or ends) with full-width punctuation, such as
+// 【链接已隐藏】, and the neighbour is Chinese or full-width punctuation.
+// "请登录 【链接已隐藏】 查看" becomes "请登录【链接已隐藏】查看"; "see [link removed]
+// now" keeps its spaces.
+func closeUp(s, word string) string {
+	first, _ := utf8.DecodeRuneInString(word)
+	last, _ := utf8.DecodeLastRuneInString(word)
+	left, right := isFullWidth(first), isFullWidth(last)
+	if !left && !right || !strings.Contains(s, word) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := strings.Index(s, word)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		before, after := s[:i], s[i+len(word):]
+		if t := strings.TrimRight(before, " \u3000"); left && t != before && closesUp(utf8.DecodeLastRuneInString(t)) {
+			before = t
+		}
+		if t := strings.TrimLeft(after, " \u3000"); right && t != after && closesUp(utf8.DecodeRuneInString(t)) {
+			after = t
+		}
+		b.WriteString(before)
+		b.WriteString(word)
+		s = after
+	}
+}
+
+// isFullWidth: CJK and full-width punctuation (【】，。：…).
+func isFullWidth(r rune) bool { return r >= 0x3000 && r <= 0x303F || r >= 0xFF00 && r <= 0xFFEF }
+
+// closesUp reports whether r, beside full-width punctuation, takes no
+// space: a Chinese character or full-width punctuation.
+func closesUp(r rune, _ int) bool { return unicode.Is(unicode.Han, r) || isFullWidth(r) }
 
 // saysNotFound reports whether the vendor's reason is that the record does
 // not exist: then the in-progress rule explains nothing.
@@ -209,13 +252,10 @@ func (w *words) reportMessage(recordNo string, rep *yibeidiao.TempReport, now ti
 // chooseMessage offers the records a command or a message names, one
 // button each.
 func (w *words) chooseMessage(records []string, typed, cut bool) *blockMessage {
-	text := w.choose(len(records))
-	if typed {
-		text = w.chooseTyped(len(records))
-	}
 	shown := records[:min(len(records), maxOffered)]
-	if len(records) > maxOffered {
-		text = w.sentences(text, w.firstOnly(len(records), maxOffered))
+	text := w.choose(len(records), len(shown))
+	if typed {
+		text = w.chooseTyped(len(records), len(shown))
 	}
 	if cut {
 		text = w.sentences(text, w.cut)
@@ -225,7 +265,7 @@ func (w *words) chooseMessage(records []string, typed, cut bool) *blockMessage {
 		buttons[i] = recordButton{label: r, record: r}
 	}
 	spans := parseMarkup(text)
-	return &blockMessage{fallback: w.sentences(w.fallbackText(spans), strings.Join(shown, w.listSep)), rich: [][]span{spans},
+	return &blockMessage{fallback: w.sentences(w.fallbackText(spans), w.listLabel+strings.Join(shown, w.listSep)), rich: [][]span{spans},
 		actions: chooseBlock, buttons: buttons}
 }
 

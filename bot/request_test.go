@@ -44,6 +44,12 @@ func TestTypedTextDecides(t *testing.T) {
 		{"123456789", OutcomeBadInput, nil, WrongLength, 9},
 		{"背调号：1234567", OutcomeBadInput, nil, WrongLength, 7},
 		{"hello", OutcomeBadInput, nil, NotDigits, 0},
+		{"13812345678", OutcomeBadInput, nil, PhoneOrDate, 0},
+		{"+86 138 1234 5678", OutcomeBadInput, nil, PhoneOrDate, 0},
+		{"2024-01-01", OutcomeBadInput, nil, PhoneOrDate, 0},
+		{"2024年1月1日", OutcomeBadInput, nil, PhoneOrDate, 0},
+		{"20241202", OutcomeBadInput, nil, PhoneOrDate, 0},
+		{"13812345678 123456789", OutcomeBadInput, nil, WrongLength, 9}, // the mistyped record is the likelier mistake
 	} {
 		req := &request{entry: EntryCommand, ackForm: ackMessage, user: "U0ALLOWED", text: tt.text, received: time.Now(),
 			route: route{kind: routeResponseURL, responseURL: "https://hooks.slack.com/commands/T1/1/x"}}

@@ -54,6 +54,7 @@ func everyResult() []result {
 		{outcome: OutcomeLink, report: report},
 		{outcome: OutcomeHelp},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NotDigits}},
+		{outcome: OutcomeBadInput, input: &InputError{Problem: PhoneOrDate}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: WrongLength, Digits: 3}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordData}},
 		{outcome: OutcomeBadInput, input: &InputError{Problem: NoRecordInMessage}},
@@ -82,6 +83,7 @@ func everyResult() []result {
 		{outcome: OutcomeChoose, records: []string{"20190415152645093983751", "20190415152645093983752"}},
 		{outcome: OutcomeChoose, records: []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}},
 		{outcome: OutcomeChoose, typed: true, records: []string{"20190415152645093983751", "20190415152645093983752"}},
+		{outcome: OutcomeChoose, typed: true, records: []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}},
 		{outcome: OutcomeChoose, cut: true, records: []string{"20190415152645093983751", "20190415152645093983752"}},
 		{outcome: OutcomeBadInput, cut: true, input: &InputError{Problem: NoRecordInMessage}},
 	}
@@ -113,7 +115,9 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 				if !strings.ContainsFunc(words, func(r rune) bool { return unicode.Is(unicode.Han, r) }) || english.MatchString(strings.ToLower(words)) {
 					t.Errorf("zh %s is not Chinese: %q", res.outcome, msg.Text)
 				}
-				for _, bad := range []string{"背调编号", "「", "」", "一分钟", "0–9", "如果一直这样"} {
+				// What a native reader marked as translated, or untrue where it was shown.
+				for _, bad := range []string{"背调编号", "「", "」", "一分钟", "0–9", "如果一直这样", "如问题持续", "重试", "原因无法显示",
+					"通常是 HR", "官方地址", "可接受", "这个数字", "该背调的", "前面的部分", "不一致"} {
 					if strings.Contains(msg.Text, bad) {
 						t.Errorf("zh %s says %q: %q", res.outcome, bad, msg.Text)
 					}
@@ -139,6 +143,54 @@ func TestEveryOutcomeInBothLanguages(t *testing.T) {
 // viewOnly are the outcomes that show a view (the form, the App Home), never
 // a message: TestViews renders them.
 var viewOnly = map[Outcome]bool{OutcomeForm: true, OutcomeHome: true, OutcomeUnchanged: true}
+
+// TestPhoneOrDateAnswer: a phone number or a date typed alone is told
+// that it is not a record number, never that it is not digits; usage
+// follows, as after every typing mistake.
+func TestPhoneOrDateAnswer(t *testing.T) {
+	t.Parallel()
+	for lang, want := range map[string]string{
+		"en": "No record number found (phone numbers and dates don't count).",
+		"zh": "未找到背调号（电话号码和日期不计在内），请核对后重新输入。",
+	} {
+		w := catalogues[lang]
+		msg := rendered(t, w, result{outcome: OutcomeBadInput, input: &InputError{Problem: PhoneOrDate}}, answerFor{command: "/tempreport"})
+		if !strings.HasPrefix(msg.Text, want+"\n") || !strings.Contains(msg.Text, w.fallbackText(parseMarkup(w.usage("/tempreport")))) {
+			t.Errorf("%s: %q, want %q and the usage", lang, msg.Text, want)
+		}
+		if strings.Contains(msg.Text, w.notDigits) {
+			t.Errorf("%s: %q says the input is not digits", lang, msg.Text)
+		}
+	}
+}
+
+// TestChooseWords: the offer says how many records there are and, when
+// not all are offered, how many are, before how to pick; its plain text
+// names the records after a label, not glued to the sentence before.
+func TestChooseWords(t *testing.T) {
+	t.Parallel()
+	six := []string{"1111111111", "2222222222", "3333333333", "4444444444", "5555555555", "6666666666"}
+	for _, tt := range []struct {
+		lang    string
+		records []string
+		typed   bool
+		want    string
+	}{
+		{"zh", six[:2], false, "这条消息中有 2 个背调号，点击要查看的背调号即可获取链接。背调号：1111111111、2222222222"},
+		{"zh", six, false, "这条消息中有 6 个背调号，以下列出前 5 个，点击即可获取对应链接。背调号：1111111111、"},
+		{"zh", six, true, "你输入了 6 个背调号，以下列出前 5 个，点击即可获取对应链接。背调号："},
+		{"en", six[:2], false, "This message names 2 record numbers. Pick one: its link is fetched only when you press its button. Record numbers: 1111111111, 2222222222"},
+		{"en", six, true, "You gave 6 record numbers; here are the first 5. Pick one: its link is fetched only when you press its button. Record numbers: 1111111111, "},
+	} {
+		msg := catalogues[tt.lang].chooseMessage(tt.records, tt.typed, false)
+		if !strings.HasPrefix(msg.fallback, tt.want) {
+			t.Errorf("%s %d records (typed %v): %q, want it to start %q", tt.lang, len(tt.records), tt.typed, msg.fallback, tt.want)
+		}
+		if strings.Contains(msg.fallback, "6666666666") {
+			t.Errorf("%s: the sixth record is listed: %q", tt.lang, msg.fallback)
+		}
+	}
+}
 
 // markerNextToCJK finds a Slack formatting marker (* _ ~ `) touching a Han
 // character or full-width punctuation: Slack prints such markers instead
@@ -199,11 +251,14 @@ func TestVendorWordsShownWell(t *testing.T) {
 		notWant   []string
 	}{
 		{"zh", "背调未在进行中。", true, []string{"临时报告：背调未在进行中（错误码 1002）。", "只有"}, []string{"。（", "中。"}},
-		{"zh", "", true, []string{"：原因无法显示（错误码 1002）。"}, []string{"：（"}},
-		{"zh", `{"reason":"x"}`, true, []string{"原因无法显示"}, []string{"reason"}},
-		{"zh", "<html>error</html>", true, []string{"原因无法显示"}, []string{"html"}},
-		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录 【链接已隐藏】 查看"}, []string{"yibeidiao-report", "link removed"}},
-		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"原因无法显示"}, []string{"请登录", "yibeidiao-report"}},
+		{"zh", "", true, []string{"：未返回可显示的原因（错误码 1002）。"}, []string{"：（"}},
+		{"zh", `{"reason":"x"}`, true, []string{"未返回可显示的原因"}, []string{"reason"}},
+		{"zh", "<html>error</html>", true, []string{"未返回可显示的原因"}, []string{"html"}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", true, []string{"请登录【链接已隐藏】查看"}, []string{"yibeidiao-report", "link removed", " 【", "】 "}},
+		{"zh", "请登录 www.yibeidiao-report.com/login 查看", false, []string{"未返回可显示的原因"}, []string{"请登录", "yibeidiao-report"}},
+		// Spaces stay beside Latin words: Chinese sets them there.
+		{"zh", "请用 Chrome 打开 https://x.example/a 即可", true, []string{"请用 Chrome 打开【链接已隐藏】即可"}, []string{"x.example"}},
+		{"zh", "see https://x.example/a now", true, []string{"see 【链接已隐藏】 now"}, []string{"x.example"}},
 		{"zh", "背调记录不存在", true, []string{"背调记录不存在"}, []string{"进行中"}},
 		// Literal in the rich text (which Slack never formats); look-alikes in the
 		// fallback, which some clients read as mrkdwn.
@@ -227,6 +282,29 @@ func TestVendorWordsShownWell(t *testing.T) {
 			if strings.Contains(msg.Text, bad) || strings.Contains(string(blocks), bad) {
 				t.Errorf("%s %q (verified %v): shows %q: %q %s", tt.lang, tt.msg, tt.verified, bad, msg.Text, blocks)
 			}
+		}
+	}
+}
+
+// TestCloseUp: no space between a full-width replacement and Chinese,
+// whatever the language of the rest; an ASCII one keeps its spaces.
+func TestCloseUp(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, word, want string }{
+		{"请登录 【L】 查看", "【L】", "请登录【L】查看"},
+		{"请登录\u3000【L】\u3000查看", "【L】", "请登录【L】查看"},
+		{"请登录 【L】 【L】 查看", "【L】", "请登录【L】【L】查看"},
+		{"请登录 【L】。", "【L】", "请登录【L】。"},
+		{"【L】 查看", "【L】", "【L】查看"},
+		{" 【L】", "【L】", " 【L】"},
+		{"open 【L】 now", "【L】", "open 【L】 now"},
+		{"用 Chrome 【L】 2019", "【L】", "用 Chrome 【L】 2019"},
+		{"请登录 [L] 查看", "[L]", "请登录 [L] 查看"},
+		{"see [L] now", "[L]", "see [L] now"},
+		{"no word here", "【L】", "no word here"},
+	} {
+		if got := closeUp(tt.in, tt.word); got != tt.want {
+			t.Errorf("closeUp(%q, %q) = %q, want %q", tt.in, tt.word, got, tt.want)
 		}
 	}
 }

@@ -54,10 +54,16 @@ type Found struct {
 	// MinDigits or longer than MaxDigits, of at least 6 digits, or of any
 	// length when it is the whole text. 0 when there is none.
 	WrongLength int
-	// NotDigits, when there are no Records and WrongLength is 0: the text
-	// is one word of at least 6 digits mixed with something else
-	// ("2019041515264509398375a", "+2019…", digits of another script) —
-	// what a person who meant one record number but typed it wrong sends.
+	// PhoneOrDate, when there are no Records: the text has a phone number
+	// or a date, which are never records and were skipped on purpose:
+	// 13812345678, +86 138 1234 5678, 010-12345678, 400-812-3123,
+	// 20241202, 2024-12-02, 2024/12/2, 2024年12月2日, 20241202103059.
+	PhoneOrDate bool
+	// NotDigits, when there are no Records, WrongLength is 0 and
+	// PhoneOrDate is false: the text is one word of at least 6 digits mixed
+	// with something else ("2019041515264509398375a", "+2019…", digits of
+	// another script) — what a person who meant one record number but
+	// typed it wrong sends.
 	NotDigits bool
 	// Skipped counts the runs of MinDigits or more digits that were read
 	// and not taken: phone numbers, dates and times, numbers in links,
@@ -100,16 +106,31 @@ func Find(text string) Found {
 			li++
 		}
 		inLink := li < len(links) && links[li].start < e
+		if !inLink && startsWord(b, s) {
+			if end, ok := writtenPhoneOrDate(b, s); ok { // its parts are no mistyped record
+				f.PhoneOrDate = true
+				s = end
+				continue
+			}
+		}
 		switch {
-		case inLink || joined(b, s, e) || afterCountryCode(b, s):
+		case inLink || joined(b, s, e):
+			if n >= MinDigits {
+				f.Skipped++
+			}
+		case afterCountryCode(b, s):
+			f.PhoneOrDate = true
 			if n >= MinDigits {
 				f.Skipped++
 			}
 		case n < MinDigits || n > MaxDigits:
-			if f.WrongLength == 0 && (n >= minNear || whole) && !(n == 8 && isCompactDate(run)) {
+			if n == 8 && isCompactDate(run) {
+				f.PhoneOrDate = true
+			} else if f.WrongLength == 0 && (n >= minNear || whole) {
 				f.WrongLength = n
 			}
 		case isPhone(run) || isCompactDateTime(run):
+			f.PhoneOrDate = true
 			f.Skipped++
 		default:
 			seen.add(run)
@@ -118,9 +139,9 @@ func Find(text string) Found {
 	}
 	f.Records = seen.records()
 	if len(f.Records) > 0 {
-		f.WrongLength = 0
+		f.WrongLength, f.PhoneOrDate = 0, false
 	} else if f.WrongLength == 0 {
-		f.NotDigits = notDigits
+		f.NotDigits = notDigits && !f.PhoneOrDate
 	}
 	return f
 }
@@ -517,6 +538,134 @@ func isCompactDate(run []byte) bool {
 		days = 29
 	}
 	return d <= days
+}
+
+// startsWord reports whether the digits at s begin a word of their own:
+// at the start, or after a space, punctuation or Chinese; not after a
+// letter, a digit, or what joins a number to something (-+@/\=&%$.).
+func startsWord(b []byte, s int) bool {
+	if s == 0 {
+		return true
+	}
+	c := b[s-1]
+	if c >= utf8.RuneSelf {
+		r, _ := utf8.DecodeLastRune(b[:s])
+		return !wordRune(r)
+	}
+	return !isAlnum(c) && strings.IndexByte("-+@/\\=&%$.", c) < 0
+}
+
+// writtenPhoneOrDate reports whether a phone number or a date written with
+// separators starts at s (see [writtenDate] and [writtenPhone]), and where
+// it ends. It reads at most a few dozen bytes, so calling it once per run
+// of digits keeps Find linear.
+func writtenPhoneOrDate(b []byte, s int) (end int, ok bool) {
+	if end, ok := writtenDate(b, s); ok {
+		return end, true
+	}
+	return writtenPhone(b, s)
+}
+
+// writtenDate reports whether a date from 1900 to 2099 starts at s, and
+// where it ends: 2024-12-02, 2024/12/2, 2024.12.02 (one separator
+// throughout), 2024年12月2日 and 2024年12月.
+func writtenDate(b []byte, s int) (end int, ok bool) {
+	if digitsAt(b, s, 4) != 4 {
+		return 0, false
+	}
+	if y := num(b[s : s+4]); y < 1900 || y > 2099 {
+		return 0, false
+	}
+	i := s + 4
+	if i < len(b) && (b[i] == '-' || b[i] == '/' || b[i] == '.') {
+		sep := b[i]
+		m, i := smallNumber(b, i+1)
+		if m < 1 || m > 12 || i >= len(b) || b[i] != sep {
+			return 0, false
+		}
+		d, i := smallNumber(b, i+1)
+		return i, d >= 1 && d <= 31
+	}
+	i = skipSpaces(b, i)
+	if !hasPrefixAt(b, i, "年") {
+		return 0, false
+	}
+	m, i := smallNumber(b, skipSpaces(b, i+len("年")))
+	i = skipSpaces(b, i)
+	return i + len("月"), m >= 1 && m <= 12 && hasPrefixAt(b, i, "月")
+}
+
+// writtenPhone reports whether a phone number in groups of digits
+// separated by single spaces or hyphens starts at s, and where it ends: a
+// mainland mobile
+// (138 1234 5678, 138-1234-5678), a landline with its area code
+// (010-12345678, 0755 1234567), a 400 or 800 service number (400-812-3123).
+// Written without separators, [isPhone] finds them.
+func writtenPhone(b []byte, s int) (end int, ok bool) {
+	digits, firstLen := 0, 0
+	i := s
+	for groups := 1; groups <= 4; groups++ {
+		n := digitsAt(b, i, 8)
+		if n == 0 || n > 8 || groups == 1 && n > 4 {
+			return 0, false
+		}
+		if groups == 1 {
+			firstLen = n
+		}
+		digits += n
+		i += n
+		if groups > 1 && phoneShape(b[s:s+firstLen], groups, n, digits) && (i == len(b) || !isLetter(b[i])) {
+			return i, true
+		}
+		if i+1 >= len(b) || b[i] != ' ' && b[i] != '-' || !isDigit(b[i+1]) {
+			return 0, false
+		}
+		i++
+	}
+	return 0, false
+}
+
+// phoneShape reports whether groups of digits in all, the first of them
+// first and the last of n digits, make a phone number.
+func phoneShape(first []byte, groups, n, digits int) bool {
+	switch len(first) {
+	case 3:
+		if first[0] == '1' && first[1] >= '3' && digits == 11 || // a mobile
+			(string(first) == "400" || string(first) == "800") && digits == 10 {
+			return true
+		}
+		fallthrough
+	case 4:
+		return first[0] == '0' && groups == 2 && n >= 7 // a landline: the area code, then 7 or 8 digits
+	}
+	return false
+}
+
+// digitsAt counts the digits at i, up to most+1: more than most means
+// too many.
+func digitsAt(b []byte, i, most int) int {
+	n := 0
+	for i+n < len(b) && isDigit(b[i+n]) && n <= most {
+		n++
+	}
+	return n
+}
+
+// smallNumber reads one or two digits at i: their value and where they
+// end; -1 when there are none, or more.
+func smallNumber(b []byte, i int) (int, int) {
+	n := digitsAt(b, i, 2)
+	if n == 0 || n > 2 {
+		return -1, i
+	}
+	return num(b[i : i+n]), i + n
+}
+
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
 }
 
 func num(digits []byte) int {

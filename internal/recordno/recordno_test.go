@@ -172,9 +172,40 @@ func TestFindWhatWasWrong(t *testing.T) {
 		{"背调号 201904151，请查", Found{WrongLength: 9}},
 		{"背调号 201904151526450939837510123456789，请查", Found{WrongLength: 33}},
 		{"&lt;123456789&gt;", Found{WrongLength: 9}},
-		{"room 12, floor 3", Found{}},                             // small numbers are no mistyped record
-		{"see you at 10:30, call 13812345678", Found{Skipped: 1}}, // skipped on purpose, and counted
-		{"生日 20241202", Found{}},                                  // a date
+		{"room 12, floor 3", Found{}},                                                // small numbers are no mistyped record
+		{"see you at 10:30, call 13812345678", Found{PhoneOrDate: true, Skipped: 1}}, // skipped on purpose, and counted
+		{"生日 20241202", Found{PhoneOrDate: true}},
+		// Phone numbers and dates: never records, and said to be skipped.
+		{"13812345678", Found{PhoneOrDate: true, Skipped: 1}},
+		{"１３８１２３４５６７８", Found{PhoneOrDate: true, Skipped: 1}},
+		{"+86 13812345678", Found{PhoneOrDate: true, Skipped: 1}},
+		{"+86 138 1234 5678", Found{PhoneOrDate: true}},
+		{"138 1234 5678", Found{PhoneOrDate: true}},
+		{"138-1234-5678", Found{PhoneOrDate: true}},
+		{"电话：138-1234-5678", Found{PhoneOrDate: true}},
+		{"010-12345678", Found{PhoneOrDate: true}},
+		{"0755 1234567", Found{PhoneOrDate: true}},
+		{"400-812-3123", Found{PhoneOrDate: true}},
+		{"4008123123", Found{PhoneOrDate: true, Skipped: 1}},
+		{"20241202", Found{PhoneOrDate: true}},
+		{"20241202103059", Found{PhoneOrDate: true, Skipped: 1}},
+		{"2024-01-01", Found{PhoneOrDate: true}},
+		{"２０２４－０１－０１", Found{PhoneOrDate: true}},
+		{"2024/1/1", Found{PhoneOrDate: true}},
+		{"1990.05.01", Found{PhoneOrDate: true}},
+		{"2024-12-02 10:30", Found{PhoneOrDate: true}},
+		{"2024年1月1日", Found{PhoneOrDate: true}},
+		{"2024 年 12 月", Found{PhoneOrDate: true}},
+		{"call 13812345678 about 123456789", Found{WrongLength: 9, PhoneOrDate: true, Skipped: 1}},
+		{"13812345678 " + rec1, Found{Records: []string{rec1}, Skipped: 1}},
+		// Look-alikes that are neither.
+		{"2024-13-01", Found{NotDigits: true}},
+		{"2024-01/01", Found{NotDigits: true}},
+		{"x2024-01-01", Found{NotDigits: true}},
+		{"138-1234-567", Found{NotDigits: true}},
+		{"123-4567-8901", Found{NotDigits: true}},
+		{"https://x.example/13812345678", Found{NotDigits: true, Skipped: 1}},
+		{"v1.2024.01.01", Found{NotDigits: true}},
 		{"123456789 " + rec1, Found{Records: []string{rec1}}},
 		// One word of digits mixed with something else.
 		{"2019041515264509398375a", Found{NotDigits: true, Skipped: 1}},
@@ -195,7 +226,7 @@ func TestFindWhatWasWrong(t *testing.T) {
 
 func equal(a, b Found) bool {
 	return slices.Equal(a.Records, b.Records) && a.Help == b.Help && a.WrongLength == b.WrongLength &&
-		a.NotDigits == b.NotDigits && a.Skipped == b.Skipped && a.Cut == b.Cut
+		a.PhoneOrDate == b.PhoneOrDate && a.NotDigits == b.NotDigits && a.Skipped == b.Skipped && a.Cut == b.Cut
 }
 
 // TestFindCut: past MaxBytes the text is cut at a space, a record the cut
@@ -232,6 +263,7 @@ func FuzzFind(f *testing.F) {
 		"背调号：" + wide1, "&lt;" + rec1 + "&gt;", "No." + rec1, "+1 4155552671",
 		"```" + rec1 + "```", "ｘ" + wide1, "example.com:8443/a," + rec2, "2019041515264\u200b5093983751",
 		"", "help", "123456789", rec1 + "://",
+		"138-1234-5678", "2024-01-01", "2024年1月1日", "010 12345678", "400-812-3123 2024/1/1",
 	} {
 		f.Add(s)
 	}
@@ -255,9 +287,12 @@ func FuzzFind(f *testing.F) {
 			if again := Find(strings.Join(got.Records, " ")); !slices.Equal(again.Records, got.Records) {
 				t.Fatalf("Find(%q) = %q; those alone: %q", text, got.Records, again.Records)
 			}
-			if got.WrongLength != 0 || got.NotDigits {
+			if got.WrongLength != 0 || got.NotDigits || got.PhoneOrDate {
 				t.Fatalf("Find(%q) = %+v: a mistake reported beside records", text, got)
 			}
+		}
+		if got.NotDigits && (got.PhoneOrDate || got.WrongLength != 0) {
+			t.Fatalf("Find(%q) = %+v: not digits, and a phone number, a date or a length", text, got)
 		}
 		if got.Help && len(got.Records) > 0 {
 			t.Fatalf("Find(%q) = %+v: help and records", text, got)
