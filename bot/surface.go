@@ -83,7 +83,11 @@ type readEvent func(ev slackevents.EventsAPIInnerEvent) request
 // interactionEntry finds what the surface says of cb: its reader and, for
 // block actions, the button of the bot's that was pressed.
 func interactionEntry(cb slack.InteractionCallback) (readInteraction, *slack.BlockAction) {
-	if cb.Type != slack.InteractionTypeBlockActions {
+	switch cb.Type {
+	case slack.InteractionTypeViewSubmission:
+		return interactions[interactionKey{cb.Type, cb.View.CallbackID}], nil // a view's callback is the view's
+	case slack.InteractionTypeBlockActions:
+	default:
 		return interactions[interactionKey{cb.Type, cb.CallbackID}], nil
 	}
 	for _, a := range cb.ActionCallback.BlockActions {

@@ -139,7 +139,7 @@ func (w *words) appendHome(b []byte, res result, a answerFor) []byte {
 		b = appendRichText(b, append([]span{{emoji: "no_entry"}, literal(" ")}, w.withContact(sw.homeDenied(a.user), a.contact)...))
 	}
 	if res.allowed && slices.Contains(a.surfaces, SurfaceForm) {
-		b = append(b, `,{"type":"actions","block_id":"home","elements":[{"type":"button","style":"primary","action_id":"`+openFormAction+`","text":`...)
+		b = append(b, `,{"type":"actions","block_id":"home","elements":[{"type":"button","action_id":"`+openFormAction+`","text":`...)
 		b = appendPlainText(b, sw.formButton)
 		b = append(b, `}]}`...)
 	}

@@ -316,6 +316,14 @@ func (s *Server) HomeView(user string) (json.RawMessage, bool) {
 	return s.View(id)
 }
 
+// HomeViewID is the id of the Home tab last published for a user.
+func (s *Server) HomeViewID(user string) (string, bool) {
+	s.api.mu.Lock()
+	defer s.api.mu.Unlock()
+	id, ok := s.api.homes[user]
+	return id, ok
+}
+
 // LastOpenedViewID is the id of the view views.open last opened for a
 // user: the one whose trigger the user's shortcut or click carried.
 func (s *Server) LastOpenedViewID(user string) (string, bool) {
