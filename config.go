@@ -95,10 +95,11 @@ const (
 )
 
 var (
-	userIDPattern   = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-	groupIDPattern  = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
-	vendorIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
-	commandPattern  = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
+	userIDPattern    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	groupIDPattern   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
+	channelIDPattern = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	vendorIDPattern  = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+	commandPattern   = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
 	// signingSecretPattern: Slack's signing secrets are 32 hex digits.
 	signingSecretPattern = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 	hostPattern          = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
@@ -147,6 +148,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.bot.CommandTimeout = r.duration("COMMAND_TIMEOUT", 0, time.Second, maxTimeout, "")
 	c.bot.Language = r.language()
 	c.bot.FallbackLanguage = r.fallbackLanguage()
+	c.bot.Contact = r.contact()
+	c.bot.Surfaces = r.surfaces()
 	if refresh, stale := cmp.Or(c.bot.GroupRefresh, bot.DefaultGroupRefresh), cmp.Or(c.bot.GroupMaxStale, bot.DefaultGroupMaxStale); stale <= refresh {
 		r.bad("ALLOWED_USERGROUP_MAX_STALE", "must be longer than ALLOWED_USERGROUP_REFRESH (%v), or every group goes stale between two reads; not %v",
 			refresh, stale)
@@ -264,6 +267,42 @@ func (r *reader) slackMode() slackConfig {
 
 // defaultHTTPAddr is where HTTP request mode listens: Bolt's default port.
 const defaultHTTPAddr = ":3000"
+
+// contact is BOT_CONTACT: who people are sent to for access, as a Slack
+// user (U…, or <@U…> as Slack writes a mention), a channel (C…, or
+// <#C…|name>), or words.
+func (r *reader) contact() bot.Contact {
+	v := r.text("BOT_CONTACT", "")
+	inner := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(v, "<@"), "<#"), ">")
+	inner, _, _ = strings.Cut(inner, "|")
+	switch {
+	case v == "":
+		return bot.Contact{}
+	case userIDPattern.MatchString(inner) && !strings.HasPrefix(v, "<#"):
+		return bot.Contact{User: inner}
+	case channelIDPattern.MatchString(inner) && !strings.HasPrefix(v, "<@"):
+		return bot.Contact{Channel: inner}
+	case len([]rune(v)) > 100 || strings.ContainsAny(v, "<>"):
+		r.bad("BOT_CONTACT", "must be a Slack user ID (U012AB3CD), a channel ID (C012AB3CD) or up to 100 characters of words without < or >, not %s", showable(v))
+		return bot.Contact{}
+	}
+	return bot.Contact{Words: v}
+}
+
+// surfaces is BOT_SURFACES: the ways in the app is set up for in Slack,
+// which the App Home describes; all of them when unset.
+func (r *reader) surfaces() []bot.Surface {
+	names := make([]string, len(bot.Surfaces))
+	for i, s := range bot.Surfaces {
+		names[i] = string(s)
+	}
+	list := r.list("BOT_SURFACES", nil, func(v string) bool { return slices.Contains(names, v) }, "one of "+strings.Join(names, ", "))
+	var out []bot.Surface
+	for _, v := range list {
+		out = append(out, bot.Surface(v))
+	}
+	return out
+}
 
 // healthAddr is HEALTH_ADDR; "" (off) when unset.
 func (r *reader) healthAddr() string {

@@ -140,7 +140,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	b, err := bot.New(vendor, cfg.bot, bot.Deps{Logger: log, Observer: m, Ledger: ledger, Hint: hint})
+	settings.Version = version
+	b, err := bot.New(vendor, settings, bot.Deps{Logger: log, Observer: m, Ledger: ledger, Hint: hint})
 	if err != nil {
 		return err
 	}

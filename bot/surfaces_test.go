@@ -201,7 +201,7 @@ func TestMentionsAndDirectMessages(t *testing.T) {
 	if p.Body["channel"] != "C0HR" || p.Body["user"] != allowedUser || p.Body["thread_ts"] != mention.ThreadTS {
 		t.Errorf("chat.postEphemeral %v, want the channel, the person and the thread", p.Body)
 	}
-	if raw := p.Message().Raw(); !strings.Contains(raw, "/survey-result/") || !strings.Contains(raw, "expires in 1 minute") || !strings.Contains(raw, "Get temporary report by number") {
+	if raw := p.Message().Raw(); !strings.Contains(raw, "/survey-result/") || !strings.Contains(raw, "expires in 1 minute") || !strings.Contains(raw, "Get report by number") {
 		t.Errorf("the mention's answer = %s, want the link, the expiry and the form named as the private way", raw)
 	}
 	for _, m := range []slacktest.Mention{
