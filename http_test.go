@@ -175,6 +175,49 @@ func TestHTTPModeServesWhatSocketModeServes(t *testing.T) {
 	}
 }
 
+// TestHTTPModeEventsAreServedOnce: over HTTP, an @mention is answered
+// privately in its thread, and Slack's retry of it (the same event_id,
+// X-Slack-Retry-Num) is acked and not served again; the App Home and the
+// form work the same way.
+func TestHTTPModeEventsAreServedOnce(t *testing.T) {
+	t.Parallel()
+	fakeSlack, vendor, e := fakesFor(t)
+	h := startHTTPProgram(t, e)
+	mention := `{"type":"event_callback","team_id":"T0FAKETEAM","api_app_id":"A0FAKEAPP","event_id":"Ev0HTTP","event_time":1,` +
+		`"event":{"type":"app_mention","user":"U0ALLOWED","text":"<@U0FAKEBOT> ` + readyRecord + `","channel":"C0HR","ts":"2.2","thread_ts":"1.1","event_ts":"2.2"}}`
+	for retry := range 3 {
+		resp, err := h.post(mention, "application/json", func(r *http.Request) {
+			if retry > 0 {
+				r.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
+				r.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+			}
+		})
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("event, try %d: %v, %v", retry, resp, err)
+		}
+	}
+	posts, err := fakeSlack.WaitCalls(h.wait, "chat.postEphemeral", 1)
+	if err != nil || posts[0].Body["thread_ts"] != "1.1" || !strings.Contains(posts[0].Message().Raw(), "/survey-result/") {
+		t.Fatalf("the mention's answer: %v, %v\n%s", posts, err, h.logs.String())
+	}
+	home := `{"type":"event_callback","team_id":"T0FAKETEAM","event_id":"Ev0HOME","event":{"type":"app_home_opened","user":"U0ALLOWED","tab":"home","channel":"D0FAKE"}}`
+	if resp, err := h.post(home, "application/json", nil); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("app_home_opened: %v, %v", resp, err)
+	}
+	if _, err := fakeSlack.WaitCalls(h.wait, "views.publish", 1); err != nil {
+		t.Errorf("the App Home over HTTP: %v", err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fakeSlack.Calls("chat.postEphemeral")); n != 1 {
+		t.Errorf("%d answers to one mention sent three times, want 1", n)
+	}
+	if n := len(vendor.Calls()); n != 1 {
+		t.Errorf("%d vendor calls, want 1", n)
+	}
+}
+
 // TestBothTransportsConfiguredIsAnError: a signing secret beside an
 // app-level token is a configuration error naming both.
 func TestBothTransportsConfiguredIsAnError(t *testing.T) {
