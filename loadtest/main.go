@@ -88,6 +88,7 @@ type options struct {
 	rssRatio   float64
 	strict     bool
 	replicas   int
+	cold       bool // no warm-up command: the burst meets fresh processes
 	redisRatio float64
 	buildFlags []string
 }
@@ -297,8 +298,11 @@ func measure(o options, s subject) (figures, error) {
 	if err := fakeSlack.WaitSockets(ctx, s.replicas); err != nil {
 		return f, fmt.Errorf("never connected: %w\n%s", err, logs())
 	}
-	// One command per replica first opens the connections a steady state keeps.
-	for range s.replicas {
+	// One command per replica first opens the connections a steady state
+	// keeps; with -replicas the burst meets the processes cold, as a
+	// restarted replica meets its first burst (Redis dialled and its
+	// scripts loaded at start, or inside the acks).
+	for range s.replicas * map[bool]int{false: 1, true: 0}[o.cold] {
 		warm, err := fakeSlack.SendCommand(ctx, cmds[0])
 		if err != nil {
 			return f, err
@@ -393,6 +397,7 @@ func runReplicas(o options, bin string, out io.Writer) error {
 		return err
 	}
 	defer redis.Close()
+	o.cold = true
 	shared := subject{fmt.Sprintf("redis ×%d", o.replicas), bin, o.replicas, redis}
 	alone := subject{fmt.Sprintf("alone ×%d", o.replicas), bin, o.replicas, nil}
 	fmt.Fprintf(out, "%d replicas behind one Slack app; %d simultaneous commands from %d people; vendor answers in %v behind %.0f/s, burst %d (one budget: at most %d calls in a second, +%d for timer jitter); %d run(s) each, interleaved\n\n",

@@ -46,6 +46,9 @@ end
 // reserveScript takes a turn of the vendor budget.
 // KEYS[1] the bucket; ARGV interval, burst, max_wait.
 // Returns {taken 0|1, wait µs}.
+// scripts are every script the store runs: loaded when it opens.
+var scripts = []*redis.Script{claimScript, reserveScript, giveBackScript, probeScript}
+
 var reserveScript = redis.NewScript(gcra + `
 local wait, taken = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 return {taken and 1 or 0, string.format('%.0f', wait)}

@@ -117,6 +117,11 @@ func openWith(ctx context.Context, url, prefix string, log *slog.Logger, th thre
 		s.up.Store(true)
 		s.log.Info("sharing limits and redeliveries through Redis", "redis", opts.Addr, "db", opts.DB, "prefix", prefix)
 		s.probe() // reads the reset marker, and finds a Redis that refuses writes
+		// A restarted replica's first burst would otherwise pay for the
+		// scripts (NOSCRIPT, then EVAL) inside its acks.
+		for _, sc := range scripts {
+			_ = sc.Load(ctx, s.rdb).Err() // a failure here is met again, and handled, by eval
+		}
 	}
 	s.wg.Go(s.watch)
 	s.wg.Go(func() { s.acked.Run(s.life) })
