@@ -25,12 +25,13 @@ import (
 // config is the environment, read once and translated into what each part
 // of the program takes.
 type config struct {
-	bot        bot.Config // its Logger, Observer, Ledger and Hint are wired in serve
-	vendor     vendorConfig
-	redisURL   string // "": one replica, everything in memory
-	healthAddr string
-	logLevel   slog.Level
-	logFormat  string
+	bot         bot.Config // its Logger, Observer, Ledger and Hint are wired in serve
+	vendor      vendorConfig
+	redisURL    string // "": one replica, everything in memory
+	healthAddr  string // probes: /livez, /healthz
+	metricsAddr string // /metrics, a port of its own
+	logLevel    slog.Level
+	logFormat   string
 }
 
 // vendorConfig is the vendor client's part of the configuration.
@@ -118,6 +119,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	c.healthAddr = r.healthAddr()
+	c.metricsAddr = r.metricsAddr(c.healthAddr)
 	level := r.text("LOG_LEVEL", "info")
 	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
 		r.bad("LOG_LEVEL", "must be debug, info, warn or error, not %s", showable(level))
@@ -197,6 +199,27 @@ func (r *reader) healthAddr() string {
 		r.bad("HEALTH_ADDR", "must be host:port or :port, like :8080, not %s (with docker --env-file, put no comment on the same line)", showable(v))
 	}
 	return v
+}
+
+// metricsAddr is METRICS_ADDR; "" (off) when unset. It must not be
+// HEALTH_ADDR's port: scrapes would share the probes' connection slots.
+func (r *reader) metricsAddr(healthAddr string) string {
+	v := r.text("METRICS_ADDR", "")
+	switch {
+	case v == "":
+	case !validListenAddr(v):
+		r.bad("METRICS_ADDR", "must be host:port or :port, like :9091, not %s (with docker --env-file, put no comment on the same line)", showable(v))
+	case healthAddr != "" && samePort(v, healthAddr):
+		r.bad("METRICS_ADDR", "must be another port than HEALTH_ADDR's (%s): scrapes must not take the probes' connections; like :9091", showable(healthAddr))
+	}
+	return v
+}
+
+// samePort says whether two valid listen addresses use one port.
+func samePort(a, b string) bool {
+	_, pa, _ := net.SplitHostPort(a)
+	_, pb, _ := net.SplitHostPort(b)
+	return pa == pb && pa != "0"
 }
 
 func (r *reader) bad(name, format string, args ...any) {

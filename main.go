@@ -115,7 +115,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		"link_hosts", cfg.vendor.linkHosts, "vendor_rps", cfg.vendor.rps, "vendor_burst", cfg.vendor.burst,
 		"user_rate_per_minute", float64(cfg.bot.UserRate)*60, "user_burst", cfg.bot.UserBurst, "vendor_timeout", cfg.vendor.timeout,
 		"command_timeout", cfg.bot.CommandTimeout, "language", cfg.bot.Language, "health_addr", cfg.healthAddr,
-		"redis", redactURL(cfg.redisURL))
+		"metrics_addr", cfg.metricsAddr, "redis", redactURL(cfg.redisURL))
 	if !cfg.vendor.verify {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
@@ -146,13 +146,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	m.watch(b)
-	if cfg.healthAddr != "" {
-		stopHealth, err := serveHealth(cfg.healthAddr, opsHandler(b, redisState, m.handler()), log)
-		if err != nil {
-			return err
-		}
-		defer stopHealth()
+	stopOps, err := serveOps(cfg, b, redisState, m.handler(), log)
+	if err != nil {
+		return err
 	}
+	defer stopOps()
 	if err := b.Run(ctx); err != nil {
 		if h := hint(err); h != "" {
 			return fmt.Errorf("%w\n%s", err, h)

@@ -140,6 +140,7 @@ func TestConfigReportsEveryProblemWithoutSecrets(t *testing.T) {
 		"YIBEIDIAO_VERIFY_RESPONSE": "maybe",
 		"COMMAND_TIMEOUT":           "-1s",
 		"HEALTH_ADDR":               ":8080 # health",
+		"METRICS_ADDR":              "9091",
 		"LOG_LEVEL":                 "loud",
 		"LOG_FORMAT":                "xml",
 	}
@@ -207,6 +208,8 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"SLACK_API_URL", "https://slack.com/api/ #"},
 		{"BOT_LANGUAGE", "zh-TW"},
 		{"BOT_LANGUAGE", "fr"},
+		{"METRICS_ADDR", "9091"},
+		{"METRICS_ADDR", ":9091 # metrics"},
 	} {
 		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
@@ -219,12 +222,28 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"HEALTH_ADDR", "[::1]:8080"}, {"HEALTH_ADDR", "health.internal:8080"},
 		{"BOT_LANGUAGE", "zh-CN"}, {"BOT_LANGUAGE", "zh-Hans"}, {"BOT_LANGUAGE", "ZH"}, {"BOT_LANGUAGE", "en-GB"},
 		{"YIBEIDIAO_LINK_HOSTS", "res.yibeidiao.com:8443, *.oss.example.cn"},
+		{"METRICS_ADDR", ":9091"},
 	} {
 		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
 		if _, err := loadConfig(e.get); err != nil {
 			t.Errorf("%s=%q: loadConfig = %v, want it accepted", tt.name, tt.value, err)
 		}
+	}
+}
+
+// TestMetricsHaveAPortOfTheirOwn: METRICS_ADDR on HEALTH_ADDR's port is
+// refused, naming both: scrapes would take the probes' connection slots.
+func TestMetricsHaveAPortOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	_, _, e := fakesFor(t)
+	e["HEALTH_ADDR"], e["METRICS_ADDR"] = ":8080", "0.0.0.0:8080"
+	if _, err := loadConfig(e.get); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR: must be another port than HEALTH_ADDR's") {
+		t.Errorf("METRICS_ADDR on HEALTH_ADDR's port: %v, want it refused", err)
+	}
+	e["METRICS_ADDR"] = ":9091"
+	if c, err := loadConfig(e.get); err != nil || c.metricsAddr != ":9091" || c.healthAddr != ":8080" {
+		t.Errorf("HEALTH_ADDR=:8080 METRICS_ADDR=:9091: %+v, %v", c, err)
 	}
 }
 
@@ -284,7 +303,7 @@ func (p *program) stop() error {
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	fakeSlack, vendor, e := fakesFor(t)
-	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
+	e["HEALTH_ADDR"], e["METRICS_ADDR"] = testkit.DeadAddr(t), testkit.DeadAddr(t)
 	p := startProgram(t, e, fakeSlack)
 	logs, wait := &p.logs, p.wait
 	cmd, err := fakeSlack.SendCommand(wait, slacktest.Command{UserID: "U0GROUPIE", Text: readyRecord})
@@ -310,8 +329,14 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		t.Errorf("-healthcheck = %v, %q; want healthy", err, out.String())
 	}
 
-	// Metrics: what happened, with no user, channel, record or URL in a label.
-	resp, err := http.Get("http://" + e["HEALTH_ADDR"] + "/metrics")
+	// Metrics: what happened, with no user, channel, record or URL in a
+	// label, on their own port; the probe port does not serve them.
+	if resp, err := http.Get("http://" + e["HEALTH_ADDR"] + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on HEALTH_ADDR = %v, %v; want 404: scrapes have a port of their own", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := http.Get("http://" + e["METRICS_ADDR"] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +695,7 @@ func TestHealthEndpoint(t *testing.T) {
 		{stubHealth{Connected: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
 	} {
 		rec := httptest.NewRecorder()
-		opsHandler(tt.health, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		probeHandler(tt.health, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		var body healthBody
 		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Connected ||
 			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {
@@ -681,12 +706,12 @@ func TestHealthEndpoint(t *testing.T) {
 	// answers whatever the socket does; Redis's state is in the body.
 	rec := httptest.NewRecorder()
 	leaky := stubHealth{Status: `connection error: parse "wss://wss-primary.slack.com/link/?ticket=SECRETTICKET42&app_id=A1": bad`}
-	opsHandler(leaky, func() string { return "unreachable" }, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	probeHandler(leaky, func() string { return "unreachable" }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if strings.Contains(rec.Body.String(), "SECRETTICKET42") || !strings.Contains(rec.Body.String(), `"redis":"unreachable"`) {
 		t.Errorf("healthz = %s, want no ticket and the Redis state", rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	opsHandler(leaky, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/livez", nil))
+	probeHandler(leaky, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/livez", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("livez while disconnected = %d, want 200", rec.Code)
 	}
