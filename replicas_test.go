@@ -114,7 +114,7 @@ func TestReplicasServeARedeliveryOnce(t *testing.T) {
 	vendor.SetFault(yibeidiaotest.Fault{Delay: time.Second})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	pair(t, ctx, redis, e, fakeSlack)
+	p := pair(t, ctx, redis, e, fakeSlack)
 
 	env, err := fakeSlack.SendCommand(ctx, slacktest.Command{UserID: "U0ALLOWED", Text: readyRecord})
 	if err != nil {
@@ -137,13 +137,36 @@ func TestReplicasServeARedeliveryOnce(t *testing.T) {
 	if _, err := env.WaitPosts(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	// Long enough for a second vendor call (1s) and answer to arrive.
-	time.Sleep(1500 * time.Millisecond)
+	// The other replica decided, and said, not to serve it: no second
+	// vendor call or answer can follow that decision.
+	if err := waitForEither(ctx, p, "Slack redelivered an envelope another replica served; acked it again, not served twice"); err != nil {
+		t.Fatal(err)
+	}
 	if calls, posts := len(vendor.Calls()), len(env.Posts()); calls != 1 || posts != 1 {
 		t.Errorf("a command redelivered to the other replica: %d vendor calls and %d answers, want 1 and 1", calls, posts)
 	}
 }
 
+// waitForEither waits until one of the replicas' logs says what.
+func waitForEither(ctx context.Context, p [2]*child, what string) error {
+	for {
+		for _, c := range p {
+			if strings.Contains(c.logs.String(), what) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no replica logged %q: %w", what, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// TestReplicasShareOneVendorBudget: two replicas share one vendor budget.
+// The test tells one budget from two (twice rate + burst in a second); the
+// exact figure, within rate + burst + timer jitter, is the load command's
+// (go run ./loadtest -replicas 2), where a busy machine cannot fail it.
 func TestReplicasShareOneVendorBudget(t *testing.T) {
 	t.Parallel()
 	redis := redistest.ForTest(t)
@@ -166,10 +189,13 @@ func TestReplicasShareOneVendorBudget(t *testing.T) {
 		}
 	}
 	// Each replica alone would allow rps + burst in a second, so two
-	// unshared ones up to twice that. A late timer may pack one more call
-	// into a second.
-	if most := yibeidiaotest.BusiestSecond(vendor.Calls()); most > rps+burst+1 {
-		t.Errorf("the vendor saw %d calls in one second from two replicas; one budget allows %d", most, rps+burst)
+	// unshared ones up to twice that. Late timers on a busy machine may
+	// pack a few more calls into a second than one budget allows; half a
+	// second's worth still tells one budget from two.
+	most := yibeidiaotest.BusiestSecond(vendor.Calls())
+	t.Logf("busiest second: %d calls; one budget allows %d, two %d", most, rps+burst, 2*(rps+burst))
+	if most > rps+burst+rps/2 {
+		t.Errorf("the vendor saw %d calls in one second from two replicas; one budget allows %d, two %d", most, rps+burst, 2*(rps+burst))
 	}
 }
 
@@ -340,7 +366,11 @@ func TestReplicasNoticeAReset(t *testing.T) {
 	if string(acks[1].Payload) != string(first.Payload) {
 		t.Errorf("the redelivery after a reset was acked with %s, want the first ack's %s", acks[1].Payload, first.Payload)
 	}
-	time.Sleep(2500 * time.Millisecond) // two probes more, and time for a second answer
+	// The replica decided, and said, not to serve it again: no second
+	// vendor call or answer can follow that decision.
+	if err := c.logs.WaitFor(ctx, "Slack redelivered an envelope; acked it again, not served twice"); err != nil {
+		t.Fatal(err)
+	}
 	if calls, posts := len(vendor.Calls()), len(env.Posts()); calls != 1 || posts != 1 {
 		t.Errorf("a command redelivered to the same replica after a reset: %d vendor calls and %d answers, want 1 and 1", calls, posts)
 	}

@@ -397,7 +397,8 @@ func TestResetIsNoticedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range replicas {
-		waitFor(t, func() bool { return r.count(reset) == 3 && r.Up() })
+		// Up is set just before "Redis is back" is logged: wait for the line too.
+		waitFor(t, func() bool { return r.count(reset) == 3 && r.Up() && r.count(logBack) >= r.count(logDown) })
 		if down, back := r.count(logDown), r.count(logBack); down > 1 || back != down {
 			t.Errorf("replica %d across a restart: %d down and %d back lines", i, down, back)
 		}
