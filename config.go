@@ -134,14 +134,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// readLanguage and readHealthAddr read the one setting -demo and
-// -healthcheck need, by the same rules as loadConfig.
-func readLanguage(getenv func(string) string) (string, error) {
-	r := &reader{getenv: getenv}
-	l := r.language()
-	return l, r.err()
-}
-
+// readHealthAddr reads the one setting -healthcheck needs, by the same
+// rules as loadConfig.
 func readHealthAddr(getenv func(string) string) (string, error) {
 	r := &reader{getenv: getenv}
 	a := r.healthAddr()
@@ -239,8 +233,12 @@ func (r *reader) token(name, prefix, where string) string {
 	switch {
 	case v == "":
 		r.bad(name, "missing; %s", where)
+	case !strings.HasPrefix(v, prefix) && strings.HasPrefix(strings.Trim(v, "\"' \t"), prefix):
+		r.bad(name, "must start with %q, and this one starts with a quote or a space: remove the quotes or spaces around the value (some .env tools keep them); %s", prefix, where)
 	case !strings.HasPrefix(v, prefix):
-		r.bad(name, "must start with %q; %s", prefix, where)
+		r.bad(name, "must start with %q (look for quotes or spaces around the value); %s", prefix, where)
+	case strings.ContainsFunc(v, unicode.IsSpace) || strings.ContainsAny(v, "\"'"):
+		r.bad(name, "has a quote or a space in it: look for quotes or spaces (with docker --env-file or .env, put a comment on its own line, not after the value); %s", where)
 	}
 	return v
 }

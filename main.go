@@ -71,14 +71,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	switch {
 	case *showVersion:
-		fmt.Fprintln(stdout, versionLine())
+		printVersion(stdout, stderr)
 		return nil
 	case *demo:
-		lang, err := readLanguage(getenv)
+		settings, err := readDemoSettings(getenv)
 		if err != nil {
 			return err
 		}
-		return runDemo(ctx, lang, stdin, stdout, stderr)
+		return runDemo(ctx, settings, stdin, stdout, stderr)
 	case *healthcheck:
 		addr, err := readHealthAddr(getenv)
 		if err != nil {
@@ -88,6 +88,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
+		if *check {
+			return withoutDotEnv(err)
+		}
 		return err
 	}
 	if *check {
