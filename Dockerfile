@@ -14,7 +14,9 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/tempreport /tempreport
 USER nonroot:nonroot
 # The bot dials out to Slack (Socket Mode): no port needs publishing. The
-# health endpoint is for the HEALTHCHECK below and for orchestrators.
-ENV HEALTH_ADDR=:8080
+# probe port (/livez, /healthz) is for the HEALTHCHECK below and for
+# orchestrators; /metrics has a port of its own, so scrapes never take a
+# probe's place.
+ENV HEALTH_ADDR=:8080 METRICS_ADDR=:9091
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/tempreport", "-healthcheck"]
 ENTRYPOINT ["/tempreport"]

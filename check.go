@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -263,6 +265,17 @@ func httpsVariant(base string) (string, bool) {
 	}
 	u.Scheme = "https"
 	return u.String(), true
+}
+
+// withoutDotEnv adds to -check's configuration error, when there is no
+// .env in the working directory, that there is none and how to start one:
+// a newcomer who has not made it yet sees every variable missing, not why.
+func withoutDotEnv(err error) error {
+	if _, statErr := os.Stat(".env"); !errors.Is(statErr, fs.ErrNotExist) {
+		return err
+	}
+	dir, _ := os.Getwd()
+	return fmt.Errorf("%w\nNo .env file in %s, and the environment does not set these either. To start one from the example: cp .env.example .env, fill it in, and run -check again", err, dir)
 }
 
 // problem is a failed check in plain words: the operator's hint, then the

@@ -30,13 +30,14 @@ import (
 // config is the environment, read once and translated into what each part
 // of the program takes.
 type config struct {
-	bot        bot.Config
-	slack      slackConfig
-	vendor     vendorConfig
-	redisURL   string // "": one replica, everything in memory
-	healthAddr string
-	logLevel   slog.Level
-	logFormat  string
+	bot         bot.Config
+	slack       slackConfig
+	vendor      vendorConfig
+	redisURL    string // "": one replica, everything in memory
+	healthAddr  string // probes: /livez, /healthz
+	metricsAddr string // /metrics, a port of its own
+	logLevel    slog.Level
+	logFormat   string
 }
 
 // slackConfig is how Slack reaches the bot: Socket Mode with an app-level
@@ -162,6 +163,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	c.healthAddr = r.healthAddr()
+	c.metricsAddr = r.metricsAddr(c.healthAddr)
 	level := r.text("LOG_LEVEL", "info")
 	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
 		r.bad("LOG_LEVEL", "must be debug, info, warn or error, not %s", showable(level))
@@ -176,14 +178,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// readLanguage and readHealthAddr read the one setting -demo and
-// -healthcheck need, by the same rules as loadConfig.
-func readLanguage(getenv func(string) string) (string, error) {
-	r := &reader{getenv: getenv}
-	l := r.language()
-	return l, r.err()
-}
-
+// readHealthAddr reads the one setting -healthcheck needs, by the same
+// rules as loadConfig.
 func readHealthAddr(getenv func(string) string) (string, error) {
 	r := &reader{getenv: getenv}
 	a := r.healthAddr()
@@ -313,6 +309,27 @@ func (r *reader) healthAddr() string {
 	return v
 }
 
+// metricsAddr is METRICS_ADDR; "" (off) when unset. It must not be
+// HEALTH_ADDR's port: scrapes would share the probes' connection slots.
+func (r *reader) metricsAddr(healthAddr string) string {
+	v := r.text("METRICS_ADDR", "")
+	switch {
+	case v == "":
+	case !validListenAddr(v):
+		r.bad("METRICS_ADDR", "must be host:port or :port, like :9091, not %s (with docker --env-file, put no comment on the same line)", showable(v))
+	case healthAddr != "" && samePort(v, healthAddr):
+		r.bad("METRICS_ADDR", "must be another port than HEALTH_ADDR's (%s): scrapes must not take the probes' connections; like :9091", showable(healthAddr))
+	}
+	return v
+}
+
+// samePort says whether two valid listen addresses use one port.
+func samePort(a, b string) bool {
+	_, pa, _ := net.SplitHostPort(a)
+	_, pb, _ := net.SplitHostPort(b)
+	return pa == pb && pa != "0"
+}
+
 func (r *reader) bad(name, format string, args ...any) {
 	r.errs = append(r.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 }
@@ -330,8 +347,12 @@ func (r *reader) token(name, prefix, where string) string {
 	switch {
 	case v == "":
 		r.bad(name, "missing; %s", where)
+	case !strings.HasPrefix(v, prefix) && strings.HasPrefix(strings.Trim(v, "\"' \t"), prefix):
+		r.bad(name, "must start with %q, and this one starts with a quote or a space: remove the quotes or spaces around the value (some .env tools keep them); %s", prefix, where)
 	case !strings.HasPrefix(v, prefix):
-		r.bad(name, "must start with %q; %s", prefix, where)
+		r.bad(name, "must start with %q (look for quotes or spaces around the value); %s", prefix, where)
+	case strings.ContainsFunc(v, unicode.IsSpace) || strings.ContainsAny(v, "\"'"):
+		r.bad(name, "has a quote or a space in it: look for quotes or spaces (with docker --env-file or .env, put a comment on its own line, not after the value); %s", where)
 	}
 	return v
 }

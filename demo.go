@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -25,25 +26,53 @@ const (
 	demoBroken        = fixture.BrokenRecord
 )
 
+// demoSettings are what -demo reads from the environment: the language
+// settings, as the bot reads them, and the demo person's Slack language.
+type demoSettings struct {
+	language, fallback string
+	// locale is the demo person's Slack language for BOT_LANGUAGE=auto:
+	// the terminal's (LC_ALL, LANG: zh_CN.UTF-8 is zh-CN), or en-US.
+	locale string
+}
+
+// readDemoSettings reads BOT_LANGUAGE and BOT_LANGUAGE_FALLBACK by the
+// same rules as loadConfig, and the terminal's language.
+func readDemoSettings(getenv func(string) string) (demoSettings, error) {
+	r := &reader{getenv: getenv}
+	d := demoSettings{language: r.language(), fallback: r.fallbackLanguage(), locale: "en-US"}
+	for _, name := range []string{"LC_ALL", "LANG"} {
+		lang, _, _ := strings.Cut(getenv(name), ".")
+		if lang != "" && lang != "C" && lang != "POSIX" {
+			d.locale = strings.ReplaceAll(lang, "_", "-")
+			break
+		}
+	}
+	return d, r.err()
+}
+
 // runDemo is -demo: the real program, configured to talk to a fake Slack
 // and a fake vendor on 127.0.0.1, driven by lines typed (or piped) on
-// stdin. BOT_LANGUAGE, if set, picks the language.
-func runDemo(ctx context.Context, language string, stdin io.Reader, stdout, stderr io.Writer) error {
+// stdin. BOT_LANGUAGE and BOT_LANGUAGE_FALLBACK, if set, pick the
+// language; with auto, the demo person's Slack language is the terminal's.
+func runDemo(ctx context.Context, ds demoSettings, stdin io.Reader, stdout, stderr io.Writer) error {
 	fakes := fixture.Start()
 	defer fakes.Close()
+	fakes.Slack.SetLocale(demoUser, ds.locale)
 	env := fakes.Env(demoUser)
-	env["BOT_LANGUAGE"] = language
+	env["BOT_LANGUAGE"], env["BOT_LANGUAGE_FALLBACK"] = ds.language, ds.fallback
 	cfg, err := loadConfig(func(name string) string { return env[name] })
 	if err != nil {
 		return err
 	}
 	// The transcript on stdout is what a person sees in Slack. The bot's own
-	// log would interleave with it on a terminal, so there it goes to a file.
+	// log would interleave with it on a terminal, so there it goes to a
+	// file, removed when the demo ends (redirect stderr to keep it).
 	logOut, logNote := io.Writer(stderr), ""
 	if isTerminal(stderr) {
 		if f, err := os.CreateTemp("", "tempreport-demo-*.log"); err == nil {
+			defer os.Remove(f.Name())
 			defer f.Close()
-			logOut, logNote = f, "The bot's own log, as an operator would read it, goes to "+f.Name()+".\n"
+			logOut, logNote = f, fmt.Sprintf(words(cfg.bot.Language).logNote, f.Name())
 		}
 	}
 	log := newLogger(logOut, slog.LevelInfo, "text", cfg.secrets()...)
@@ -58,17 +87,12 @@ func runDemo(ctx context.Context, language string, stdin io.Reader, stdout, stde
 		return fmt.Errorf("demo: the bot did not connect to the fake Slack: %w", err)
 	}
 
-	fmt.Fprintf(stdout, `This is a DEMO. A fake Slack and a fake 易背调 vendor run on 127.0.0.1; nothing leaves this machine.
-You are %s, on the bot's allowlist. Type what you would type in Slack:
-  /tempreport %s   a record with a report: you get a link
-  /tempreport %s   a record that is not in progress
-  /tempreport %s   a record the vendor fails on
-  /tempreport help                        (or 帮助)
-  shortcut 候选人张三，背调号 %s，请看一下
-                                          the message shortcut on a message in a channel
-  click        press the first button of the bot's last message (click 2: the second)
-  quit
-%s`, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady, logNote)
+	w := words(cfg.bot.Language)
+	fmt.Fprintf(stdout, w.banner, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady)
+	if cfg.bot.Language == bot.LanguageAuto {
+		fmt.Fprintf(stdout, w.auto, ds.locale, cfg.bot.FallbackLanguage)
+	}
+	fmt.Fprint(stdout, logNote)
 
 	d := &demo{slack: fakes.Slack, out: stdout}
 	interactive := isTerminal(stdin)
@@ -224,7 +248,7 @@ func (d *demo) show(m slacktest.Message) {
 		header = "bot, replacing its last message, only you can see this:"
 	}
 	fmt.Fprintln(d.out, header)
-	for line := range strings.SplitSeq(m.Plain(), "\n") {
+	for line := range strings.SplitSeq(withoutCodeMarks(m).Plain(), "\n") {
 		fmt.Fprintln(d.out, "  │ "+line)
 	}
 	d.buttons = m.Buttons()
@@ -238,4 +262,69 @@ func isTerminal(stream any) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// withoutCodeMarks is m with its code spans as plain text: a terminal has
+// no monospace to show them in, and Slack never shows the backticks that
+// Plain writes around them.
+func withoutCodeMarks(m slacktest.Message) slacktest.Message {
+	var plain func([]slacktest.Element) []slacktest.Element
+	plain = func(els []slacktest.Element) []slacktest.Element {
+		out := slices.Clone(els)
+		for i := range out {
+			if st := out[i].Style; st != nil && st.Code {
+				out[i].Style = &slacktest.Style{Bold: st.Bold}
+			}
+			out[i].Elements = plain(out[i].Elements)
+		}
+		return out
+	}
+	m.Blocks = slices.Clone(m.Blocks)
+	for i := range m.Blocks {
+		m.Blocks[i].Elements = plain(m.Blocks[i].Elements)
+	}
+	return m
+}
+
+// demoWords are the demo's own lines, in the bot's language.
+type demoWordsByLanguage struct {
+	banner  string // the person, then the records: ready, not in progress, broken, ready
+	auto    string // the person's Slack language, the fallback
+	logNote string // the log file's path
+}
+
+// words are the demo's lines in language: Chinese for zh, English for
+// the rest (auto: the person's language is only known to the bot).
+func words(language string) demoWordsByLanguage {
+	if language == "zh" {
+		return demoWordsByLanguage{
+			banner: `这是演示（DEMO）：假的 Slack 和假的易背调供应商都运行在 127.0.0.1 上，不会有任何数据离开本机。
+你是 %s，在机器人的允许名单上。像在 Slack 里一样输入：
+  /tempreport %s   有报告的背调号：你会得到链接
+  /tempreport %s   未在进行中的背调
+  /tempreport %s   供应商出错的背调号
+  /tempreport 帮助                        （或 help）
+  shortcut 候选人张三，背调号 %s，请看一下
+                                          在频道消息上使用消息快捷方式
+  click        点击机器人上一条消息的第一个按钮（click 2：第二个）
+  quit         退出
+`,
+			logNote: "机器人自己的日志（运维人员看到的那样）写在 %s，演示结束时删除（把标准错误重定向到文件即可保留）。\n",
+		}
+	}
+	return demoWordsByLanguage{
+		banner: `This is a DEMO. A fake Slack and a fake 易背调 vendor run on 127.0.0.1; nothing leaves this machine.
+You are %s, on the bot's allowlist. Type what you would type in Slack:
+  /tempreport %s   a record with a report: you get a link
+  /tempreport %s   a record that is not in progress
+  /tempreport %s   a record the vendor fails on
+  /tempreport help                        (or 帮助)
+  shortcut 候选人张三，背调号 %s，请看一下
+                                          the message shortcut on a message in a channel
+  click        press the first button of the bot's last message (click 2: the second)
+  quit
+`,
+		auto:    "BOT_LANGUAGE=auto: your Slack language here is %s (the terminal's LANG); a language the bot does not speak gets BOT_LANGUAGE_FALLBACK, %s.\n",
+		logNote: "The bot's own log, as an operator would read it, goes to %s, removed when the demo ends (redirect stderr to a file to keep it).\n",
+	}
 }

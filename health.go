@@ -32,13 +32,13 @@ type healthBody struct {
 	Version string `json:"version"`
 }
 
-// opsHandler serves the operator's endpoints: GET /livez, 200 while the
-// process serves (liveness); GET /healthz, 200 while the Slack socket is up
-// and 503 with the reason otherwise (readiness); and GET /metrics.
-// Unreadable user groups and an unreachable Redis do not make the bot
-// unready (restarting it would not help), but /healthz's body says so.
-// redis reports the shared store's state; nil without REDIS_URL.
-func opsHandler(h healthReporter, redis func() string, metrics http.Handler) http.Handler {
+// probeHandler serves the probes: GET /livez, 200 while the process
+// serves (liveness); GET /healthz, 200 while the Slack socket is up and 503
+// with the reason otherwise (readiness). Unreadable user groups and a Redis
+// that is unreachable, slow or refusing do not make the bot unready
+// (restarting it would not help), but /healthz's body says so. redis
+// reports the shared store's state; nil without REDIS_URL.
+func probeHandler(h healthReporter, redis func() string) http.Handler {
 	version, commit := buildVersion()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -61,8 +61,47 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	return mux
+}
+
+// metricsHandler serves GET /metrics alone, on a port of its own.
+func metricsHandler(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
 	return mux
+}
+
+// serveOps starts the probe port (HEALTH_ADDR) and the metrics port
+// (METRICS_ADDR), each that is set; the returned func stops both.
+//
+// They are two listeners so that nothing that reaches the metrics port (a
+// scraper, fifty of them, or anyone redialling it) can take a connection
+// slot, a file descriptor or an accept from a probe: the kubelet's probes
+// and Prometheus's scrapes never share a queue, as with controller-runtime's
+// separate health-probe and metrics addresses.
+func serveOps(cfg config, h healthReporter, redis func() string, metrics http.Handler, log *slog.Logger) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	if cfg.healthAddr != "" {
+		s, err := serveOpsPort("HEALTH_ADDR", cfg.healthAddr, probeHandler(h, redis), log)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, s)
+	}
+	if cfg.metricsAddr != "" {
+		s, err := serveOpsPort("METRICS_ADDR", cfg.metricsAddr, metricsHandler(metrics), log)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, s)
+	}
+	return stop, nil
 }
 
 // The ops server's limits. It serves probes and a scraper on the cluster
@@ -79,16 +118,18 @@ func opsHandler(h healthReporter, redis func() string, metrics http.Handler) htt
 // address holding the most (the overall cap), the longest waiting first. A probe's connection is the newest and sends its
 // request at once, so holding connections pushes out only the holder's own.
 //
-// Measured against the real process (TestProbesAnswerWhileTheOpsPortIsHeld,
-// 20 probes each, a 1 s timeout): behind the earlier fixed cap of 32, 200
-// held connections failed 20 of 20 probes and 40 redialling ones 16 of 20;
-// with this, none fail (median 1-2 ms, at worst 0.2 s while 200 connections
-// from 25 addresses redial in a loop; without "the address holding the
-// most", that case failed 6 of 20). File descriptors: at most maxOpsConns+1
-// more. What still wins is a client on the prober's own address (on
-// Kubernetes, the node's: host-network pods) redialling faster than the
-// probe's request arrives: 40 such connections on 127.0.0.1 failed 7 of 20;
-// keep the port off the network with the NetworkPolicy in deploy/.
+// Each of the two ports (probes, metrics) has these limits of its own. File
+// descriptors: at most maxOpsConns+1 more for each port. The figures, from
+// the real process, are the load command's (go run ./loadtest -probes; the
+// README's Security section quotes them): scrapes and redialers on the
+// metrics port cost the probes nothing, nor do redialers on the probe port
+// from another address. What this cannot hold is a client on the prober's
+// own address, on the probe port itself (on Kubernetes the node's address:
+// another host-network pod, or something on the node), redialling faster
+// than a probe's request arrives: it closes probes' connections before they
+// are read, as its own are the oldest idle ones; keep the port off the
+// network with the NetworkPolicy in deploy/. Such a client is already on the
+// node.
 const (
 	shutdownTimeout      = time.Second
 	maxOpsConns          = 64 // open at once, from everyone
@@ -101,16 +142,17 @@ const (
 	opsEvictionLogEvery  = time.Minute
 )
 
-// opsPaths are the ops port's endpoints, for the start line.
-const opsPaths = "/livez /healthz /metrics"
+// opsPaths are each port's endpoints, for its start line.
+var opsPaths = map[string]string{"HEALTH_ADDR": "/livez /healthz", "METRICS_ADDR": "/metrics"}
 
-// serveHealth serves the operator's endpoints; the returned func stops it.
-func serveHealth(addr string, handler http.Handler, log *slog.Logger) (stop func(), err error) {
+// serveOpsPort serves handler on addr, which the variable name sets; the
+// returned func stops it.
+func serveOpsPort(name, addr string, handler http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("HEALTH_ADDR %s: %w", addr, err)
+		return nil, fmt.Errorf("%s %s: %w", name, addr, err)
 	}
-	ol := newOpsListener(ln, maxOpsConns, maxOpsConnsPerHost, log)
+	ol := newOpsListener(ln, name, maxOpsConns, maxOpsConnsPerHost, log)
 	srv := &http.Server{
 		Handler:           ol.track(handler),
 		ConnContext:       ol.connContext,
@@ -119,16 +161,16 @@ func serveHealth(addr string, handler http.Handler, log *slog.Logger) (stop func
 		WriteTimeout:      opsWriteTimeout,
 		IdleTimeout:       opsIdleTimeout,
 		MaxHeaderBytes:    opsMaxHeader,
-		ErrorLog:          slog.NewLogLogger(log.With("server", "ops").Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.With("server", name).Handler(), slog.LevelWarn),
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Serve(ol); err != nil && err != http.ErrServerClosed {
-			log.Error("health endpoint stopped", "error", err)
+			log.Error("ops endpoint stopped", "variable", name, "error", err)
 		}
 	}()
-	log.Info("health and metrics endpoints listening", "addr", ln.Addr().String(), "paths", opsPaths)
+	log.Info("ops endpoints listening", "variable", name, "addr", ln.Addr().String(), "paths", opsPaths[name])
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
@@ -142,6 +184,7 @@ func serveHealth(addr string, handler http.Handler, log *slog.Logger) (stop func
 // limits above).
 type opsListener struct {
 	net.Listener
+	name         string // the variable that sets its address, for the log
 	max, perHost int
 	log          *slog.Logger
 
@@ -151,8 +194,8 @@ type opsListener struct {
 	logged  time.Time
 }
 
-func newOpsListener(ln net.Listener, max, perHost int, log *slog.Logger) *opsListener {
-	return &opsListener{Listener: ln, max: max, perHost: perHost, log: log}
+func newOpsListener(ln net.Listener, name string, max, perHost int, log *slog.Logger) *opsListener {
+	return &opsListener{Listener: ln, name: name, max: max, perHost: perHost, log: log}
 }
 
 // opsConn is one open connection. busy and since are guarded by the
@@ -229,8 +272,8 @@ func (l *opsListener) admit(c *opsConn) bool {
 		victim.Close()
 	}
 	if report > 0 {
-		l.log.Warn("ops port: idle connections closed to make room for new ones; something other than probes and a scraper is holding connections to HEALTH_ADDR",
-			"closed", report, "latest_from", victim.host, "max_per_address", l.perHost, "max", l.max)
+		l.log.Warn("ops port: idle connections closed to make room for new ones; something other than probes and a scraper is holding connections to "+l.name,
+			"variable", l.name, "closed", report, "latest_from", victim.host, "max_per_address", l.perHost, "max", l.max)
 	}
 	return !full
 }

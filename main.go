@@ -71,14 +71,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	switch {
 	case *showVersion:
-		fmt.Fprintln(stdout, versionLine())
+		printVersion(stdout, stderr)
 		return nil
 	case *demo:
-		lang, err := readLanguage(getenv)
+		settings, err := readDemoSettings(getenv)
 		if err != nil {
 			return err
 		}
-		return runDemo(ctx, lang, stdin, stdout, stderr)
+		return runDemo(ctx, settings, stdin, stdout, stderr)
 	case *healthcheck:
 		addr, err := readHealthAddr(getenv)
 		if err != nil {
@@ -88,6 +88,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
+		if *check {
+			return withoutDotEnv(err)
+		}
 		return err
 	}
 	if *check {
@@ -116,7 +119,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		"link_hosts", cfg.vendor.linkHosts, "vendor_rps", cfg.vendor.rps, "vendor_burst", cfg.vendor.burst,
 		"user_rate_per_minute", float64(settings.UserRate)*60, "user_burst", settings.UserBurst, "vendor_timeout", cfg.vendor.timeout,
 		"command_timeout", settings.CommandTimeout, "language", settings.Language, "health_addr", cfg.healthAddr,
-		"redis", redactURL(cfg.redisURL))
+		"metrics_addr", cfg.metricsAddr, "redis", redactURL(cfg.redisURL))
 	if !cfg.vendor.verify {
 		log.Warn("YIBEIDIAO_VERIFY_RESPONSE=false: the vendor's answers are not checked for our signature")
 	}
@@ -150,13 +153,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	m.watch(b)
-	if cfg.healthAddr != "" {
-		stopHealth, err := serveHealth(cfg.healthAddr, opsHandler(b, redisState, m.handler()), log)
-		if err != nil {
-			return err
-		}
-		defer stopHealth()
+	stopOps, err := serveOps(cfg, b, redisState, m.handler(), log)
+	if err != nil {
+		return err
 	}
+	defer stopOps()
 	if err := b.Run(ctx, transport); err != nil {
 		if h := hint(err); h != "" {
 			return fmt.Errorf("%w\n%s", err, h)

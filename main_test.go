@@ -141,6 +141,7 @@ func TestConfigReportsEveryProblemWithoutSecrets(t *testing.T) {
 		"YIBEIDIAO_VERIFY_RESPONSE": "maybe",
 		"COMMAND_TIMEOUT":           "-1s",
 		"HEALTH_ADDR":               ":8080 # health",
+		"METRICS_ADDR":              "9091",
 		"LOG_LEVEL":                 "loud",
 		"LOG_FORMAT":                "xml",
 	}
@@ -208,6 +209,8 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"SLACK_API_URL", "https://slack.com/api/ #"},
 		{"BOT_LANGUAGE", "zh-TW"},
 		{"BOT_LANGUAGE", "fr"},
+		{"METRICS_ADDR", "9091"},
+		{"METRICS_ADDR", ":9091 # metrics"},
 	} {
 		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
@@ -220,12 +223,28 @@ func TestConfigRefusesAbsurdSettings(t *testing.T) {
 		{"HEALTH_ADDR", "[::1]:8080"}, {"HEALTH_ADDR", "health.internal:8080"},
 		{"BOT_LANGUAGE", "zh-CN"}, {"BOT_LANGUAGE", "zh-Hans"}, {"BOT_LANGUAGE", "ZH"}, {"BOT_LANGUAGE", "en-GB"},
 		{"YIBEIDIAO_LINK_HOSTS", "res.yibeidiao.com:8443, *.oss.example.cn"},
+		{"METRICS_ADDR", ":9091"},
 	} {
 		_, _, e := fakesFor(t)
 		e[tt.name] = tt.value
 		if _, err := loadConfig(e.get); err != nil {
 			t.Errorf("%s=%q: loadConfig = %v, want it accepted", tt.name, tt.value, err)
 		}
+	}
+}
+
+// TestMetricsHaveAPortOfTheirOwn: METRICS_ADDR on HEALTH_ADDR's port is
+// refused, naming both: scrapes would take the probes' connection slots.
+func TestMetricsHaveAPortOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	_, _, e := fakesFor(t)
+	e["HEALTH_ADDR"], e["METRICS_ADDR"] = ":8080", "0.0.0.0:8080"
+	if _, err := loadConfig(e.get); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR: must be another port than HEALTH_ADDR's") {
+		t.Errorf("METRICS_ADDR on HEALTH_ADDR's port: %v, want it refused", err)
+	}
+	e["METRICS_ADDR"] = ":9091"
+	if c, err := loadConfig(e.get); err != nil || c.metricsAddr != ":9091" || c.healthAddr != ":8080" {
+		t.Errorf("HEALTH_ADDR=:8080 METRICS_ADDR=:9091: %+v, %v", c, err)
 	}
 }
 
@@ -285,7 +304,7 @@ func (p *program) stop() error {
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	fakeSlack, vendor, e := fakesFor(t)
-	e["HEALTH_ADDR"] = testkit.DeadAddr(t)
+	e["HEALTH_ADDR"], e["METRICS_ADDR"] = testkit.DeadAddr(t), testkit.DeadAddr(t)
 	p := startProgram(t, e, fakeSlack)
 	logs, wait := &p.logs, p.wait
 	cmd, err := fakeSlack.SendCommand(wait, slacktest.Command{UserID: "U0GROUPIE", Text: readyRecord})
@@ -311,8 +330,14 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		t.Errorf("-healthcheck = %v, %q; want healthy", err, out.String())
 	}
 
-	// Metrics: what happened, with no user, channel, record or URL in a label.
-	resp, err := http.Get("http://" + e["HEALTH_ADDR"] + "/metrics")
+	// Metrics: what happened, with no user, channel, record or URL in a
+	// label, on their own port; the probe port does not serve them.
+	if resp, err := http.Get("http://" + e["HEALTH_ADDR"] + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on HEALTH_ADDR = %v, %v; want 404: scrapes have a port of their own", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	resp, err := http.Get("http://" + e["METRICS_ADDR"] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +421,9 @@ func TestRunExitsWhenSlackRefusesTheAppToken(t *testing.T) {
 
 // TestSIGTERMDuringABurst stops the real process the way docker stop does,
 // while commands wait on a slow vendor: each acked command still gets its
-// answer, and the process exits 0 within Docker's 10s grace.
+// answer, and the process exits 0 by itself. How long it took is logged
+// (the README's "about 9 s at worst" is the shutdown's own bounds, 5 s for
+// commands in flight and their answers' delivery).
 func TestSIGTERMDuringABurst(t *testing.T) {
 	t.Parallel()
 	fakeSlack, vendor, e := fakesFor(t)
@@ -435,14 +462,18 @@ func TestSIGTERMDuringABurst(t *testing.T) {
 		t.Fatal(err)
 	}
 	begin := time.Now()
-	err = cmd.Wait()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(time.Minute): // a guard against a hang: how long it took is the log's figure
+		t.Fatalf("no exit a minute after SIGTERM\n%s", logs.String())
+	}
 	took := time.Since(begin)
 	if err != nil {
 		t.Errorf("exit after SIGTERM: %v, want status 0\n%s", err, logs.String())
 	}
-	if took > 10*time.Second {
-		t.Errorf("exit took %v after SIGTERM, over Docker's 10s grace", took)
-	}
+
 	for _, env := range envs {
 		posts := env.Posts()
 		if len(posts) != 1 || !strings.Contains(posts[0].Message.Raw(), "/survey-result/") {
@@ -550,7 +581,8 @@ func TestCheck(t *testing.T) {
 
 // TestCheckEndsInTimeWhateverTheNetwork: with Slack and the vendor both
 // accepting connections and never answering, -check says what it is doing
-// at once and ends within its time limit, naming what did not answer.
+// at once and ends by its own time limit (nothing else ends it here),
+// naming what did not answer.
 func TestCheckEndsInTimeWhateverTheNetwork(t *testing.T) {
 	t.Parallel()
 	_, _, e := fakesFor(t)
@@ -563,11 +595,11 @@ func TestCheckEndsInTimeWhateverTheNetwork(t *testing.T) {
 	}
 	var out testkit.Buffer
 	c := &checker{cfg: cfg, out: &out, timeout: time.Second}
-	begin := time.Now()
-	err = c.run(t.Context())
-	took := time.Since(begin)
-	if err == nil || took > 3*time.Second {
-		t.Errorf("-check against a silent network = %v after %v; want failure within about 1s", err, took)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	err = c.run(ctx)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("-check against a silent network = %v (our context: %v); want it to fail by its own time limit", err, ctx.Err())
 	}
 	for _, want := range []string{"… Slack bot token", "… vendor credentials", "… allowed user group S0HRTEAM", "✗ Slack bot token", "✗ vendor credentials", "4 of 4 required checks failed"} {
 		if !strings.Contains(out.String(), want) && !strings.Contains(err.Error(), want) {
@@ -671,7 +703,7 @@ func TestHealthEndpoint(t *testing.T) {
 		{stubHealth{Ready: true, Status: "connected", StaleGroups: []string{"S0HRTEAM"}}, http.StatusOK, "user groups S0HRTEAM cannot be read"},
 	} {
 		rec := httptest.NewRecorder()
-		opsHandler(tt.health, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		probeHandler(tt.health, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		var body healthBody
 		if rec.Code != tt.wantStatus || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body.Connected != tt.health.Ready ||
 			body.Status != tt.health.Status || !strings.HasPrefix(body.Access, tt.wantAccess) {
@@ -682,12 +714,12 @@ func TestHealthEndpoint(t *testing.T) {
 	// answers whatever the socket does; Redis's state is in the body.
 	rec := httptest.NewRecorder()
 	leaky := stubHealth{Status: `connection error: parse "wss://wss-primary.slack.com/link/?ticket=SECRETTICKET42&app_id=A1": bad`}
-	opsHandler(leaky, func() string { return "unreachable" }, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	probeHandler(leaky, func() string { return "unreachable" }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if strings.Contains(rec.Body.String(), "SECRETTICKET42") || !strings.Contains(rec.Body.String(), `"redis":"unreachable"`) {
 		t.Errorf("healthz = %s, want no ticket and the Redis state", rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	opsHandler(leaky, nil, http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/livez", nil))
+	probeHandler(leaky, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/livez", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("livez while disconnected = %d, want 200", rec.Code)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 )
@@ -39,4 +40,15 @@ func buildVersion() (version, commit string) {
 func versionLine() string {
 	version, commit := buildVersion()
 	return fmt.Sprintf("tempreport %s (%s, %s)", version, commit, runtime.Version())
+}
+
+// printVersion is -version: the version line on stdout and, when the
+// binary carries no commit, why and how to get one on stderr (stdout stays
+// one line for scripts).
+func printVersion(stdout, stderr io.Writer) {
+	fmt.Fprintln(stdout, versionLine())
+	if _, commit := buildVersion(); commit == "unknown" {
+		fmt.Fprintln(stderr, "(no commit: `go run` never stamps one, nor `go build` outside a git checkout or with -buildvcs=false. "+
+			"For a stamped binary, build in a git clone: go build -buildvcs=true -o tempreport . && ./tempreport -version; the Docker image is stamped too)")
+	}
 }

@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,6 +22,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 )
 
 // kustomization is the part of kustomize's Kustomization that the kit
@@ -32,12 +36,13 @@ type kustomization struct {
 		Pairs            map[string]string `json:"pairs"`
 		IncludeSelectors bool              `json:"includeSelectors,omitempty"`
 	} `json:"labels,omitempty"`
-	Resources       []string `json:"resources,omitempty"`
-	Components      []string `json:"components,omitempty"`
-	SecretGenerator []struct {
-		Name string   `json:"name"`
-		Envs []string `json:"envs"`
-	} `json:"secretGenerator,omitempty"`
+	Resources          []string    `json:"resources,omitempty"`
+	Components         []string    `json:"components,omitempty"`
+	ConfigMapGenerator []generator `json:"configMapGenerator,omitempty"`
+	SecretGenerator    []generator `json:"secretGenerator,omitempty"`
+	Patches            []struct {
+		Path string `json:"path"`
+	} `json:"patches,omitempty"`
 	Images []struct {
 		Name    string `json:"name"`
 		NewName string `json:"newName,omitempty"`
@@ -46,13 +51,25 @@ type kustomization struct {
 	} `json:"images,omitempty"`
 }
 
+// generator is a configMapGenerator's or secretGenerator's entry.
+type generator struct {
+	Name string   `json:"name"`
+	Envs []string `json:"envs"`
+}
+
 // kit is every object the manifests declare, decoded strictly.
 type kit struct {
-	deployments map[string]*appsv1.Deployment
-	services    map[string]*corev1.Service
-	namespaces  map[string]*corev1.Namespace
-	pdbs        map[string]*policyv1.PodDisruptionBudget
-	policies    map[string]*networkingv1.NetworkPolicy
+	deployments     map[string]*appsv1.Deployment
+	services        map[string]*corev1.Service
+	namespaces      map[string]*corev1.Namespace
+	pdbs            map[string]*policyv1.PodDisruptionBudget
+	policies        map[string]*networkingv1.NetworkPolicy
+	ingresses       map[string]*networkingv1.Ingress
+	serviceMonitors map[string]*monitoringv1.ServiceMonitor
+	rules           map[string]*monitoringv1.PrometheusRule
+	// patches are the components' patches, decoded strictly but kept apart
+	// from the objects they change.
+	patches map[string]*appsv1.Deployment
 	// root is kubernetes/kustomization.yaml; components are the optional
 	// ones, by directory.
 	root       kustomization
@@ -82,6 +99,14 @@ func decodeObject(meta metav1.TypeMeta, doc []byte) (obj any, name string, err e
 		o = &policyv1.PodDisruptionBudget{}
 	case "networking.k8s.io/v1 NetworkPolicy":
 		o = &networkingv1.NetworkPolicy{}
+	case "networking.k8s.io/v1 Ingress":
+		o = &networkingv1.Ingress{}
+	case "v1 ConfigMap":
+		o = &corev1.ConfigMap{}
+	case "monitoring.coreos.com/v1 ServiceMonitor":
+		o = &monitoringv1.ServiceMonitor{}
+	case "monitoring.coreos.com/v1 PrometheusRule":
+		o = &monitoringv1.PrometheusRule{}
 	default:
 		return nil, "", fmt.Errorf("%s %s is not a kind this test knows: add it", meta.APIVersion, meta.Kind)
 	}
@@ -112,8 +137,11 @@ func loadKit(t *testing.T) *kit {
 		deployments: map[string]*appsv1.Deployment{}, services: map[string]*corev1.Service{},
 		namespaces: map[string]*corev1.Namespace{}, pdbs: map[string]*policyv1.PodDisruptionBudget{},
 		policies: map[string]*networkingv1.NetworkPolicy{}, components: map[string]kustomization{},
+		ingresses: map[string]*networkingv1.Ingress{}, serviceMonitors: map[string]*monitoringv1.ServiceMonitor{},
+		rules: map[string]*monitoringv1.PrometheusRule{}, patches: map[string]*appsv1.Deployment{},
 	}
-	listed := map[string]bool{} // files some kustomization names
+	listed := map[string]bool{}  // files some kustomization names
+	patches := map[string]bool{} // of them, the patches
 	var files []string
 	err := filepath.WalkDir("kubernetes", func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".yaml") {
@@ -124,6 +152,10 @@ func loadKit(t *testing.T) *kit {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The kustomizations first: they say which files are patches.
+	slices.SortStableFunc(files, func(a, b string) int {
+		return cmp.Compare(boolInt(filepath.Base(b) == "kustomization.yaml"), boolInt(filepath.Base(a) == "kustomization.yaml"))
+	})
 	for _, path := range files {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -141,6 +173,9 @@ func loadKit(t *testing.T) *kit {
 				if _, err := os.Stat(filepath.Join(dir, r)); err != nil {
 					t.Errorf("%s lists %s: %v", path, r, err)
 				}
+			}
+			for _, p := range kz.Patches {
+				listed[filepath.Join(dir, p.Path)], patches[filepath.Join(dir, p.Path)] = true, true
 			}
 			switch {
 			case dir == "kubernetes" && kz.Kind == "Kustomization" && kz.APIVersion == "kustomize.config.k8s.io/v1beta1":
@@ -165,7 +200,11 @@ func loadKit(t *testing.T) *kit {
 				t.Errorf("%s: %v", where, err)
 				continue
 			case *appsv1.Deployment:
-				k.deployments[name] = o
+				if patches[path] {
+					k.patches[path] = o
+				} else {
+					k.deployments[name] = o
+				}
 			case *corev1.Service:
 				k.services[name] = o
 			case *corev1.Namespace:
@@ -174,6 +213,12 @@ func loadKit(t *testing.T) *kit {
 				k.pdbs[name] = o
 			case *networkingv1.NetworkPolicy:
 				k.policies[name] = o
+			case *networkingv1.Ingress:
+				k.ingresses[name] = o
+			case *monitoringv1.ServiceMonitor:
+				k.serviceMonitors[name] = o
+			case *monitoringv1.PrometheusRule:
+				k.rules[name] = o
 			default:
 				t.Errorf("%s: a %T does not belong in the manifests", where, o)
 			}
@@ -194,6 +239,13 @@ func loadKit(t *testing.T) *kit {
 		t.Fatal("kubernetes/kustomization.yaml is missing")
 	}
 	return k
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // TestManifestsDecodeStrictly: every manifest is a known Kubernetes object
@@ -251,27 +303,24 @@ func TestBotDeployment(t *testing.T) {
 		t.Errorf("the Deployment's selector does not select its own pods: %v", err)
 	}
 
-	// Two replicas share limits only through Redis: REDIS_URL is required.
+	// Two replicas share limits only through Redis: REDIS_URL is required,
+	// from the Secret the operator makes (no secret is in the repository).
 	if e := env(c, "REDIS_URL"); e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil ||
-		(e.ValueFrom.SecretKeyRef.Optional != nil && *e.ValueFrom.SecretKeyRef.Optional) {
-		t.Errorf("REDIS_URL = %+v, want a required key of the Secret", e)
-	} else if !k.generatesSecret(e.ValueFrom.SecretKeyRef.Name) {
-		t.Errorf("REDIS_URL comes from Secret %q, which the kustomization does not generate", e.ValueFrom.SecretKeyRef.Name)
+		(e.ValueFrom.SecretKeyRef.Optional != nil && *e.ValueFrom.SecretKeyRef.Optional) || e.ValueFrom.SecretKeyRef.Name != secretName {
+		t.Errorf("REDIS_URL = %+v, want a required key of the Secret %s", e, secretName)
 	}
-	for _, from := range c.EnvFrom {
-		if from.SecretRef == nil || !k.generatesSecret(from.SecretRef.Name) {
-			t.Errorf("envFrom %+v is not the Secret generated from .env", from)
-		}
+	// Settings from the generated ConfigMap, then the Secret; nothing else.
+	if len(c.EnvFrom) != 2 || c.EnvFrom[0].ConfigMapRef == nil || !k.generatesConfigMap(c.EnvFrom[0].ConfigMapRef.Name) ||
+		c.EnvFrom[1].SecretRef == nil || c.EnvFrom[1].SecretRef.Name != secretName {
+		t.Errorf("envFrom %+v, want the ConfigMap generated from settings.env, then the Secret %s", c.EnvFrom, secretName)
 	}
 
-	// Probes: /livez and /healthz on the port HEALTH_ADDR names.
-	health := env(c, "HEALTH_ADDR")
-	if health == nil || health.Value == "" {
-		t.Fatal("HEALTH_ADDR is not set on the container: HEALTH_ADDR= in .env would turn the probes' port off")
-	}
-	_, port, err := net.SplitHostPort(health.Value)
-	if err != nil {
-		t.Fatalf("HEALTH_ADDR %q: %v", health.Value, err)
+	// Probes: /livez and /healthz on the port HEALTH_ADDR names; metrics on
+	// METRICS_ADDR's, another port.
+	port := addrPort(t, c, "HEALTH_ADDR")
+	metricsPort := addrPort(t, c, "METRICS_ADDR")
+	if port == metricsPort {
+		t.Errorf("HEALTH_ADDR and METRICS_ADDR share port %s: scrapes would take the probes' connections", port)
 	}
 	for _, p := range []struct {
 		name  string
@@ -292,8 +341,15 @@ func TestBotDeployment(t *testing.T) {
 			t.Errorf("%s probe %+v: want the period, threshold and 1 s timeout stated (the ops port answers in milliseconds)", p.name, p.probe)
 		}
 	}
-	if pa := d.Spec.Template.Annotations; pa["prometheus.io/port"] != port || pa["prometheus.io/path"] != "/metrics" {
-		t.Errorf("scrape annotations %v, want port %s and /metrics", pa, port)
+	if pa := d.Spec.Template.Annotations; pa["prometheus.io/port"] != metricsPort || pa["prometheus.io/path"] != "/metrics" {
+		t.Errorf("scrape annotations %v, want port %s and /metrics", pa, metricsPort)
+	}
+	// The Service for scrapers leads to the metrics port, not-ready pods
+	// included (a disconnected replica is when its metrics matter).
+	svc := k.services["tempreport-metrics"]
+	if svc == nil || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) || len(svc.Spec.Ports) != 1 ||
+		strconv.Itoa(int(containerPort(c, svc.Spec.Ports[0].TargetPort))) != metricsPort || !svc.Spec.PublishNotReadyAddresses {
+		t.Errorf("Service tempreport-metrics %+v, want the bot's metrics port %s, not-ready pods published", svc, metricsPort)
 	}
 
 	// Shutdown: the grace period covers the README's promise, with margin.
@@ -351,14 +407,34 @@ func TestBotDeployment(t *testing.T) {
 	}
 }
 
-// generatesSecret says whether the root kustomization makes Secret name.
-func (k *kit) generatesSecret(name string) bool {
-	for _, g := range k.root.SecretGenerator {
+// secretName is the Secret the operator makes (README, Deploying): the
+// repository holds none.
+const secretName = "tempreport"
+
+// generatesConfigMap says whether the root kustomization makes ConfigMap
+// name.
+func (k *kit) generatesConfigMap(name string) bool {
+	for _, g := range k.root.ConfigMapGenerator {
 		if g.Name == name {
 			return true
 		}
 	}
 	return false
+}
+
+// addrPort is the port of the listen address the container's variable
+// name sets.
+func addrPort(t *testing.T, c *corev1.Container, name string) string {
+	t.Helper()
+	e := env(c, name)
+	if e == nil || e.Value == "" {
+		t.Fatalf("%s is not set on the container: an empty %s= in the settings would turn its port off", name, name)
+	}
+	_, port, err := net.SplitHostPort(e.Value)
+	if err != nil {
+		t.Fatalf("%s %q: %v", name, e.Value, err)
+	}
+	return port
 }
 
 func containerPort(c *corev1.Container, port intstr.IntOrString) int32 {
@@ -421,12 +497,25 @@ func TestPodsAreRestricted(t *testing.T) {
 	}
 }
 
-// TestNetworkPolicies: the bot's pods accept only the ops port, from
-// Prometheus; the optional Redis accepts only the bot.
+// TestNetworkPolicies: the bot's pods accept the metrics port from
+// Prometheus and, with the http component, the HTTP port from the ingress
+// controller, nothing else (never the probe port: the kubelet's probes come
+// from the node); the optional Redis accepts only the bot.
 func TestNetworkPolicies(t *testing.T) {
 	k := loadKit(t)
 	d, c := bot(t, k)
-	covered := false
+	ports := map[int32]string{} // the bot's ports, by number
+	for _, p := range c.Ports {
+		ports[p.ContainerPort] = p.Name
+	}
+	for _, p := range k.patches {
+		for _, pc := range p.Spec.Template.Spec.Containers {
+			for _, port := range pc.Ports {
+				ports[port.ContainerPort] = port.Name
+			}
+		}
+	}
+	admitted := map[string]string{} // port name → who
 	for name, np := range k.policies {
 		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
 		if err != nil {
@@ -436,7 +525,6 @@ func TestNetworkPolicies(t *testing.T) {
 		if !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 			continue
 		}
-		covered = true
 		if !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
 			t.Errorf("%s does not restrict ingress", name)
 		}
@@ -444,18 +532,27 @@ func TestNetworkPolicies(t *testing.T) {
 			if len(rule.From) == 0 {
 				t.Errorf("%s lets anyone in", name)
 			}
-			for _, p := range rule.Ports {
-				if p.Port == nil || containerPort(c, *p.Port) != c.Ports[0].ContainerPort {
-					t.Errorf("%s opens port %v, want only the ops port", name, p.Port)
-				}
-			}
 			if len(rule.Ports) == 0 {
 				t.Errorf("%s opens every port", name)
 			}
+			for _, from := range rule.From {
+				if from.NamespaceSelector == nil || len(from.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]) == 0 {
+					t.Errorf("%s admits %+v, want one namespace by name", name, from)
+					continue
+				}
+				for _, p := range rule.Ports {
+					if p.Port == nil || p.Port.Type != intstr.String || !slices.Contains(slices.Collect(maps.Values(ports)), p.Port.StrVal) {
+						t.Errorf("%s opens port %v, want one of the bot's ports by name", name, p.Port)
+						continue
+					}
+					admitted[p.Port.StrVal] = from.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]
+				}
+			}
 		}
 	}
-	if !covered {
-		t.Error("no NetworkPolicy selects the bot's pods")
+	want := map[string]string{"metrics": "monitoring", "slack-http": "ingress-nginx"}
+	if !maps.Equal(admitted, want) {
+		t.Errorf("the bot's pods admit %v (port → namespace), want %v: Prometheus to metrics, the ingress controller to slack-http, and nothing to the probes", admitted, want)
 	}
 
 	redis := k.deployments["tempreport-redis"]
@@ -489,23 +586,75 @@ func TestNetworkPolicies(t *testing.T) {
 	}
 }
 
-// TestSecretsStayOutOfGit: the Secret comes from .env beside the
-// kustomization, and git ignores that file.
+// TestSecretsStayOutOfGit: the kit generates no Secret and holds no
+// secret: the settings file has only settings, the Secret's example only
+// the secret keys, empty, and git ignores the files an operator fills in.
 func TestSecretsStayOutOfGit(t *testing.T) {
 	k := loadKit(t)
-	if len(k.root.SecretGenerator) != 1 || !slices.Equal(k.root.SecretGenerator[0].Envs, []string{".env"}) {
-		t.Fatalf("secretGenerator %+v, want one Secret from .env", k.root.SecretGenerator)
+	if len(k.root.SecretGenerator) != 0 {
+		t.Errorf("secretGenerator %+v: the kit renders and applies without a secrets file; the README says how to make the Secret", k.root.SecretGenerator)
+	}
+	if len(k.root.ConfigMapGenerator) != 1 || !slices.Equal(k.root.ConfigMapGenerator[0].Envs, []string{"settings.env"}) {
+		t.Fatalf("configMapGenerator %+v, want one ConfigMap from settings.env", k.root.ConfigMapGenerator)
+	}
+	known := envExampleNames(t)
+	settings := envFileKeys(t, "kubernetes/settings.env", true)
+	secret := envFileKeys(t, "kubernetes/secret.env.example", true)
+	if !slices.Equal(secret, secretKeys) {
+		t.Errorf("secret.env.example has %v, want the secret keys %v", secret, secretKeys)
+	}
+	for _, name := range settings {
+		if slices.Contains(secretKeys, name) || !slices.Contains(known, name) {
+			t.Errorf("settings.env names %s: want only the settings .env.example lists, no secret", name)
+		}
+	}
+	for _, name := range known {
+		if !slices.Contains(settings, name) && !slices.Contains(secretKeys, name) && !slices.Contains(setOnTheContainer, name) {
+			t.Errorf("%s (in .env.example) is neither in settings.env, nor in the Secret, nor set on the container", name)
+		}
 	}
 	ignore, err := os.ReadFile("../.gitignore")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^\.env$`).Match(ignore) {
-		t.Error(".gitignore does not ignore .env in every directory: deploy/kubernetes/.env could be committed")
+	for _, f := range []string{".env", "secret.env"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(f) + `$`).Match(ignore) {
+			t.Errorf(".gitignore does not ignore %s in every directory: a filled-in one could be committed", f)
+		}
 	}
-	if _, err := os.Stat("../.env.example"); err != nil {
-		t.Errorf("the kit tells the operator to copy .env.example: %v", err)
+}
+
+// secretKeys are what the Secret holds: the tokens, the signing secret
+// of the HTTP mode, and REDIS_URL (it may carry a password).
+var secretKeys = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "YIBEIDIAO_KEY", "YIBEIDIAO_TOKEN", "REDIS_URL"}
+
+// setOnTheContainer are the variables deployment.yaml, or the http
+// component, sets itself.
+var setOnTheContainer = []string{"HEALTH_ADDR", "METRICS_ADDR", "LOG_FORMAT", "SLACK_HTTP_ADDR"}
+
+// envExampleNames are the variables ../.env.example lists, set or
+// commented out, in its order.
+func envExampleNames(t *testing.T) []string {
+	t.Helper()
+	return envFileKeys(t, "../.env.example", true)
+}
+
+// envFileKeys reads an env file's keys in order; withCommented also those
+// of "#KEY=value" lines.
+func envFileKeys(t *testing.T, path string, withCommented bool) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
+	line := regexp.MustCompile(`(?m)^(#?)([A-Z][A-Z0-9_]*)=`)
+	var keys []string
+	for _, m := range line.FindAllStringSubmatch(string(data), -1) {
+		if m[1] == "" || withCommented {
+			keys = append(keys, m[2])
+		}
+	}
+	return keys
 }
 
 func ptrValue[T any](p *T) (v T) {

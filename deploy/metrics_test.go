@@ -95,6 +95,17 @@ func TestAlertRules(t *testing.T) {
 	if n < 8 {
 		t.Errorf("%d alerts, want the README's eight and more", n)
 	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if !strings.Contains(string(readme), "`"+r.Alert+"`") {
+				t.Errorf("the README does not explain %s", r.Alert)
+			}
+		}
+	}
 	// The parser must refuse a broken rule, or this test proves nothing.
 	bad := []byte("groups:\n- name: x\n  rules:\n  - alert: X\n    expr: sum(rate(x[5m])\n    fore: 5m\n")
 	if _, errs := rulefmt.Parse(bad, false, model.LegacyValidation, promql, slog.New(slog.DiscardHandler)); len(errs) == 0 {
@@ -102,8 +113,85 @@ func TestAlertRules(t *testing.T) {
 	}
 }
 
+// socketOnly are the alerts about the Socket Mode connection: in HTTP
+// mode there is none, so each must hold only where the bot says it runs
+// over the socket.
+var socketOnly = []string{"TempreportSlackDisconnected"}
+
+// TestAlertsHoldUnderAnyScrape: no rule depends on the scrape job's name
+// (the Operator names it namespace/service, the annotation scrape
+// kubernetes-pods, and so on); the socket's alerts are joined, target by
+// target, with tempreport_transport_info{mode="socket"}; and a wrong
+// signing secret (every request 401) has its alert.
+func TestAlertsHoldUnderAnyScrape(t *testing.T) {
+	rules, errs := rulefmt.ParseFile("prometheus/alerts.yml", false, model.LegacyValidation, promql, slog.New(slog.DiscardHandler))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	seen := map[string]bool{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			seen[r.Alert] = true
+			e, err := promql.ParseExpr(r.Expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			joined := false
+			parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+				switch n := node.(type) {
+				case *parser.VectorSelector:
+					for _, m := range n.LabelMatchers {
+						if m.Name == "job" {
+							t.Errorf("%s selects by job (%s): the scrape configuration names jobs, not this kit", r.Alert, m)
+						}
+					}
+				case *parser.BinaryExpr:
+					if n.Op == parser.LAND && n.VectorMatching != nil && n.VectorMatching.On &&
+						slices.Contains(n.VectorMatching.MatchingLabels, "instance") && slices.Contains(n.VectorMatching.MatchingLabels, "job") &&
+						selectsSocket(n.RHS) {
+						joined = true
+					}
+				}
+				return nil
+			})
+			if slices.Contains(socketOnly, r.Alert) && !joined {
+				t.Errorf("%s is about the socket but is not joined on (job, instance) with tempreport_transport_info{mode=\"socket\"}: it would fire in HTTP mode", r.Alert)
+			}
+			if !slices.Contains(socketOnly, r.Alert) && strings.Contains(r.Expr, "tempreport_slack_connected") && r.Alert != "TempreportDown" {
+				t.Errorf("%s reads tempreport_slack_connected: add it to socketOnly, joined with the transport", r.Alert)
+			}
+		}
+	}
+	for _, want := range append([]string{"TempreportDown", "TempreportBadSignatures"}, socketOnly...) {
+		if !seen[want] {
+			t.Errorf("no alert %s", want)
+		}
+	}
+}
+
+// selectsSocket says whether e selects tempreport_transport_info{mode="socket"}.
+func selectsSocket(e parser.Expr) bool {
+	found := false
+	parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+		if vs, ok := node.(*parser.VectorSelector); ok && vs.Name == "tempreport_transport_info" {
+			for _, m := range vs.LabelMatchers {
+				if m.Name == "mode" && m.Type == labels.MatchEqual && m.Value == "socket" {
+					found = true
+				}
+			}
+		}
+		return nil
+	})
+	return found
+}
+
 // dashboard is the part of Grafana's dashboard JSON this test reads.
 type dashboard struct {
+	Inputs []struct {
+		Name     string `json:"name"`
+		Type     string `json:"type"`
+		PluginID string `json:"pluginId"`
+	} `json:"__inputs"`
 	UID        string `json:"uid"`
 	Title      string `json:"title"`
 	Templating struct {
@@ -112,6 +200,9 @@ type dashboard struct {
 			Type       string          `json:"type"`
 			Query      json.RawMessage `json:"query"`
 			Datasource *datasource     `json:"datasource"`
+			Current    struct {
+				Value string `json:"value"`
+			} `json:"current"`
 		} `json:"list"`
 	} `json:"templating"`
 	Panels []panel `json:"panels"`
@@ -174,14 +265,22 @@ func TestDashboard(t *testing.T) {
 	if d.UID == "" || d.Title == "" {
 		t.Error("the dashboard has no uid or title")
 	}
-	dsVar := ""
+	dsVar, dsInput := "", ""
+	for _, in := range d.Inputs {
+		if in.Type == "datasource" && in.PluginID == "prometheus" {
+			dsInput = "${" + in.Name + "}"
+		}
+	}
 	for _, v := range d.Templating.List {
 		if v.Type == "datasource" && string(v.Query) == `"prometheus"` {
 			dsVar = "${" + v.Name + "}"
+			if dsInput == "" || v.Current.Value != dsInput {
+				t.Errorf("the datasource variable starts at %q, want the import's input %q", v.Current.Value, dsInput)
+			}
 		}
 	}
-	if dsVar == "" {
-		t.Fatal("no datasource variable of Prometheus data sources: the dashboard would not import as is")
+	if dsVar == "" || dsInput == "" {
+		t.Fatal("no __inputs entry for a Prometheus data source, or no datasource variable: Grafana's import would not ask for the data source")
 	}
 	ids := map[int]bool{}
 	titles := map[string]bool{}
@@ -205,6 +304,7 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("%s: query %s on datasource %+v, want %s", p.Title, q.RefID, q.Datasource, dsVar)
 			}
 			metricNames(t, p.Title, expandVariables(q.Expr), map[string]bool{})
+			botOnly(t, p.Title, expandVariables(q.Expr))
 		}
 	}
 	for _, want := range []string{"Commands by outcome", "Vendor attempts by code", "Vendor latency", "Ack latency",
@@ -213,6 +313,34 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("no panel %q", want)
 		}
 	}
+}
+
+// botOnly checks that every series a query selects is the bot's own: a
+// tempreport_ metric, or a runtime one (go_*, process_*) kept only where
+// the same target, on (job, instance), serves a tempreport_ metric.
+// Filtering the runtime's series on job alone would pull in every other
+// pod of that scrape job.
+func botOnly(t *testing.T, title, expr string) {
+	t.Helper()
+	e, err := promql.ParseExpr(expr)
+	if err != nil {
+		return // metricNames reported it
+	}
+	parser.Inspect(e, func(node parser.Node, path []parser.Node) error {
+		vs, ok := node.(*parser.VectorSelector)
+		if !ok || strings.HasPrefix(vs.Name, "tempreport_") {
+			return nil
+		}
+		for _, up := range path {
+			if b, ok := up.(*parser.BinaryExpr); ok && b.Op == parser.LAND && b.VectorMatching != nil && b.VectorMatching.On &&
+				slices.Contains(b.VectorMatching.MatchingLabels, "instance") && slices.Contains(b.VectorMatching.MatchingLabels, "job") &&
+				strings.Contains(b.RHS.String(), "tempreport_") {
+				return nil
+			}
+		}
+		t.Errorf("%s: %s may select other pods than the bot's: keep it with `and on (job, instance) tempreport_slack_connected`", title, vs)
+		return nil
+	})
 }
 
 func flatten(panels []panel) []panel {

@@ -91,6 +91,10 @@ type options struct {
 	cold       bool // no warm-up command: the burst meets fresh processes
 	redisRatio float64
 	buildFlags []string
+	// -probes
+	probesMode bool
+	probes     int
+	probeEvery time.Duration
 }
 
 func main() {
@@ -107,9 +111,24 @@ func main() {
 	flag.BoolVar(&o.strict, "strict", false, "also exit non-zero when a ratio target is missed")
 	flag.IntVar(&o.replicas, "replicas", 0, "instead of the yardstick, run this many replicas behind one fake Slack app, sharing one redis-server (REDIS_URL) and, to compare, without it")
 	flag.Float64Var(&o.redisRatio, "redis-ack-ratio", 1.2, "with -replicas, target: ack p99 with REDIS_URL at most this times without it")
+	flag.BoolVar(&o.probesMode, "probes", false, "instead, count how many /livez probes are answered while the ops ports are crowded")
+	flag.IntVar(&o.probes, "probe-count", 30, "with -probes, probes in each scenario")
+	flag.DurationVar(&o.probeEvery, "probe-every", 200*time.Millisecond, "with -probes, time between two probes")
 	flag.Parse()
 	// The Dockerfile's flags: measure the binary that ships.
 	o.buildFlags = []string{"build", "-trimpath", "-ldflags=-s -w", "-o"}
+	if o.probesMode {
+		bin, cleanup, err := buildProbeSubject(o)
+		if err == nil {
+			defer cleanup()
+			err = runProbes(o, bin, os.Stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -177,7 +196,7 @@ func run(o options, out io.Writer) error {
 // interleave runs each subject o.runs times, alternating which goes first,
 // and prints a row per run. failures lists the runs that broke a promise.
 func interleave(o options, subjects []subject, column string, out io.Writer) (results map[string][]figures, failures []error, err error) {
-	fmt.Fprintf(out, "%-11s %-4s %28s %28s %10s %12s %9s\n", column, "run", "ack p50 / p99 / max", "answer p50 / p99 / max", "answered", "busiest 1s", "peak RSS")
+	fmt.Fprintf(out, "%-11s %-4s %28s %28s %10s %14s %9s\n", column, "run", "ack p50 / p99 / max", "answer p50 / p99 / max", "answered", "busiest 1s", "peak RSS")
 	results = map[string][]figures{}
 	for r := range o.runs {
 		order := slices.Clone(subjects)
@@ -190,9 +209,9 @@ func interleave(o options, subjects []subject, column string, out io.Writer) (re
 				return nil, nil, fmt.Errorf("%s run %d: %w", s.name, r+1, err)
 			}
 			results[s.name] = append(results[s.name], f)
-			fmt.Fprintf(out, "%-11s %-4d %28s %28s %10s %12s %9s\n", s.name, r+1,
+			fmt.Fprintf(out, "%-11s %-4d %28s %28s %10s %14s %9s\n", s.name, r+1,
 				triple(f.acks), triple(f.answers), fmt.Sprintf("%d/%d", f.answeredOnce, o.n),
-				fmt.Sprintf("%d (≤%d%s)", f.busiestSecond, limitAllows(o), map[bool]string{true: " each: unshared, as expected"}[s.replicas > 1 && s.redis == nil]), fmt.Sprintf("%.1f MB", float64(f.peakRSS)/1024))
+				fmt.Sprintf("%d (≤%d+%d%s)", f.busiestSecond, limitAllows(o), jitterAllowance(o), map[bool]string{true: " each: unshared, as expected"}[s.replicas > 1 && s.redis == nil]), fmt.Sprintf("%.1f MB", float64(f.peakRSS)/1024))
 			if f.correctnessErr != nil {
 				failures = append(failures, fmt.Errorf("%s run %d: %w", s.name, r+1, f.correctnessErr))
 			}
@@ -220,7 +239,7 @@ func compare(o options, out io.Writer, title string, ours, theirs []figures, ack
 		of func(figures) float64
 	}{{ack, p99}, {mem, rss}} {
 		ratio, mid := best(ours, c.of)/best(theirs, c.of), median(ours, c.of)/median(theirs, c.of)
-		fmt.Fprintf(out, "  %-18s %5.2f× (%.2f×)  target ≤ %.2f×: %s\n", c.what, ratio, mid, c.max, verdict(ratio <= c.max))
+		fmt.Fprintf(out, "  %-18s %5.2f× (%.2f×)  target ≤ %.2f×: %s\n", c.what, ratio, mid, c.max, verdict(o, ratio <= c.max))
 		met = met && ratio <= c.max
 	}
 	return met || !o.strict
@@ -465,11 +484,16 @@ func median(fs []figures, of func(figures) float64) float64 {
 	return v[len(v)/2]
 }
 
-func verdict(ok bool) string {
-	if ok {
-		return "met"
+// verdict says how a figure stands beside its target. A ratio on a shared
+// machine is information, not a bar: it fails the run only with -strict.
+func verdict(o options, ok bool) string {
+	switch {
+	case ok:
+		return "within"
+	case o.strict:
+		return "above it (-strict: this fails the run)"
 	}
-	return "MISSED"
+	return "above it this time (information; -strict would fail on it)"
 }
 
 // tail keeps the last few KiB a child wrote, for error messages.

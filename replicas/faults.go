@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -17,24 +18,27 @@ import (
 // own.
 type State string
 
-// The states. Only [StateUnreachable] is an outage; the others are answers
-// from a Redis that refuses to write.
+// The states. Only [StateUnreachable] is an outage; [StateSlow] is a Redis
+// that answers, but too slowly to be waited for on every command; the others
+// are answers from a Redis that refuses to write.
 const (
 	StateOK          State = "ok"          // Redis answers in time
-	StateUnreachable State = "unreachable" // no answer in time: down, blackholed, or slower than the bound
+	StateUnreachable State = "unreachable" // no answer in time: down, blackholed, or far slower than the bound
+	StateSlow        State = "slow"        // answers, but slower than a good call: at the edge of the bound or over it
 	StateFull        State = "full"        // out of memory: maxmemory reached with noeviction (OOM)
 	StateReadOnly    State = "readonly"    // a read-only replica (READONLY): REDIS_URL names a replica, or a failover demoted it
 	StateRefusing    State = "refusing"    // another refusal: MISCONF, LOADING, BUSY, NOAUTH, NOPERM, …
 )
 
 // States is every [State], for metrics with one series per state.
-var States = []State{StateOK, StateUnreachable, StateFull, StateReadOnly, StateRefusing}
+var States = []State{StateOK, StateUnreachable, StateSlow, StateFull, StateReadOnly, StateRefusing}
 
 // what each state means for an operator: the log line when it begins and
 // the text /healthz shows.
 var meaning = map[State]string{
 	StateOK:          "limits and redeliveries are shared",
 	StateUnreachable: "Redis cannot be reached: each replica counts its own limits and redeliveries until it can",
+	StateSlow:        "Redis answers, but too slowly to wait for on every command: each replica counts its own limits and redeliveries until it is fast again",
 	StateFull:        "Redis is full and refuses writes (maxmemory reached, noeviction): each replica counts its own limits and redeliveries until it takes writes again",
 	StateReadOnly:    "Redis is a read-only replica and refuses writes (point REDIS_URL at the primary): each replica counts its own limits and redeliveries until it takes writes again",
 	StateRefusing:    "Redis refuses the bot's commands: each replica counts its own limits and redeliveries until it takes them again",
@@ -121,7 +125,9 @@ type health struct {
 	holdUntil time.Time // while down: not back before this
 	returned  time.Time // when Redis last came back (zero: never went down)
 	logged    map[State]bool
-	epoch     string // the reset marker last read from Redis
+	epoch     string        // the reset marker last read from Redis
+	slowTook  time.Duration // while slow: the last answer's round trip
+	slowAt    time.Time     // while slow: when it came
 }
 
 // State is what the store knows of Redis right now.
@@ -135,11 +141,23 @@ func (s *Store) State() State {
 func (s *Store) Up() bool { return s.up.Load() }
 
 // Status is the state and what it means, for /healthz: "ok: …",
-// "full: …".
+// "full: …", "slow: Redis answered in 221ms, …".
 func (s *Store) Status() string {
-	st := s.State()
+	s.mu.Lock()
+	st, took := s.h.state, s.h.slowTook
+	s.mu.Unlock()
+	if st == StateSlow {
+		return fmt.Sprintf("slow: Redis answered in %v, more than the %v of a good answer (a call is given up at %v): each replica counts its own limits and redeliveries until it is fast again",
+			took.Round(time.Millisecond), s.th.good, callTimeout)
+	}
 	return string(st) + ": " + meaning[st]
 }
+
+// slowMemory is how long a slow answer explains the timeouts that follow
+// it: a Redis at the edge of the bound answers some calls late and some
+// not at all, and is slow, not gone, until it stops answering for this
+// long.
+func (th thresholds) slowMemory() time.Duration { return 4 * th.retryEvery }
 
 // observe feeds the result of one call or probe to the state machine.
 // While up, downAfter failures in a row take Redis down; the first asks
@@ -167,6 +185,9 @@ func (s *Store) observe(what string, took time.Duration, err error) {
 			return
 		case h.fails > 0: // slow, right after a failure: it confirms
 			h.fails++
+			if h.failed == StateUnreachable { // a late answer: slow, not gone
+				h.failed, h.slowTook, h.slowAt = StateSlow, took, now
+			}
 		default: // slow: nothing to conclude
 			return
 		}
@@ -183,6 +204,8 @@ func (s *Store) observe(what string, took time.Duration, err error) {
 		return
 	}
 	switch {
+	case kind == StateUnreachable && h.state == StateSlow && now.Sub(h.slowAt) < s.th.slowMemory():
+		h.goods = 0 // no answer in time, soon after a late one: still slow
 	case kind != StateOK:
 		h.goods = 0
 		if kind != h.state {
@@ -194,8 +217,13 @@ func (s *Store) observe(what string, took time.Duration, err error) {
 		if h.goods >= s.th.upAfter && !now.Before(h.holdUntil) {
 			s.back(now)
 		}
-	default:
+	default: // answered, but late
 		h.goods = 0
+		h.slowTook, h.slowAt = took, now
+		if h.state != StateSlow {
+			h.state = StateSlow
+			s.logDown(StateSlow, what, nil)
+		}
 	}
 }
 
@@ -220,6 +248,9 @@ func (s *Store) logDown(kind State, what string, err error) {
 	}
 	s.h.logged[kind] = true
 	attrs := []any{"redis_state", string(kind)}
+	if kind == StateSlow {
+		attrs = append(attrs, "took", s.h.slowTook.Round(time.Millisecond), "good_within", s.th.good)
+	}
 	if what != "" {
 		attrs = append(attrs, "during", what)
 	}
@@ -285,7 +316,7 @@ return v
 // means Redis lost every key since (FLUSHALL, or a restart without
 // persistence), the claims of served envelopes with them.
 func (s *Store) probe() {
-	cmds, err := s.eval(context.Background(), "checking Redis", probeScript,
+	cmds, err := s.evalOn(s.life, s.prober, probeTimeout, "checking Redis", probeScript,
 		[][]string{{s.prefix + "epoch"}}, [][]any{{newEpoch(), int64(epochTTL / time.Second)}})
 	if err != nil {
 		return

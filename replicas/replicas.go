@@ -37,9 +37,16 @@ import (
 // Timeouts. A call is bounded well under Slack's 3 s ack deadline: a
 // settlement waits for at most callTimeout before the replica answers from
 // its own memory.
+//
+// A probe, which nobody waits on, is given probeTimeout, on a connection of
+// its own: it tells a Redis that answers late (slow, and by how much) from
+// one that does not answer at all. A call that times out loses its
+// connection, and a new one costs a handshake more, so at the edge of the
+// bound every call could time out while Redis answers each probe.
 const (
-	callTimeout = 250 * time.Millisecond
-	openTimeout = 3 * time.Second
+	callTimeout  = 250 * time.Millisecond
+	probeTimeout = 2 * time.Second
+	openTimeout  = 3 * time.Second
 )
 
 func init() {
@@ -61,6 +68,7 @@ var ErrRefused = errors.New("replicas: Redis refused the connection's settings")
 // Create it with [Open]; Close it when done.
 type Store struct {
 	rdb    *redis.Client
+	prober *redis.Client // one connection, probeTimeout
 	prefix string
 	log    *slog.Logger
 	th     thresholds
@@ -92,8 +100,12 @@ func openWith(ctx context.Context, url, prefix string, log *slog.Logger, th thre
 	if err != nil {
 		return nil, err
 	}
+	probeOpts := *opts
+	probeOpts.DialTimeout, probeOpts.ReadTimeout, probeOpts.WriteTimeout = probeTimeout, probeTimeout, probeTimeout
+	probeOpts.PoolSize, probeOpts.MaxIdleConns = 1, 1
 	s := &Store{
 		rdb:      redis.NewClient(opts),
+		prober:   redis.NewClient(&probeOpts),
 		prefix:   prefix,
 		log:      log,
 		th:       th,
@@ -107,6 +119,7 @@ func openWith(ctx context.Context, url, prefix string, log *slog.Logger, th thre
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		if refused(err) {
 			_ = s.rdb.Close()
+			_ = s.prober.Close()
 			return nil, fmt.Errorf("%w: %s", ErrRefused, redisWords(err))
 		}
 		s.h.logged = map[State]bool{}
@@ -200,6 +213,7 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.end()
 	s.wg.Wait()
+	_ = s.prober.Close()
 	return s.rdb.Close()
 }
 
@@ -210,17 +224,22 @@ func (s *Store) Close() error {
 // which Redis then keeps; only those calls are sent again, so a call that
 // ran is never run twice.
 func (s *Store) eval(ctx context.Context, what string, sc *redis.Script, keys [][]string, args [][]any) ([]*redis.Cmd, error) {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	return s.evalOn(ctx, s.rdb, callTimeout, what, sc, keys, args)
+}
+
+// evalOn is eval on rdb, within timeout.
+func (s *Store) evalOn(ctx context.Context, rdb *redis.Client, timeout time.Duration, what string, sc *redis.Script, keys [][]string, args [][]any) ([]*redis.Cmd, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	pipe := s.rdb.Pipeline()
+	pipe := rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(keys))
 	for i := range keys {
 		cmds[i] = sc.EvalSha(ctx, pipe, keys[i], args[i]...)
 	}
 	_, err := pipe.Exec(ctx)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		pipe = s.rdb.Pipeline()
+		pipe = rdb.Pipeline()
 		for i, c := range cmds {
 			if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
 				cmds[i] = sc.Eval(ctx, pipe, keys[i], args[i]...)

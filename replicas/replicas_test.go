@@ -37,41 +37,33 @@ func (n never) Reserve(context.Context, time.Duration) (time.Duration, func(), b
 func TestLimiterSharesOneBudget(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
+	// The limit is timed by the Redis server's clock: stopped here, every
+	// wait is exact, however slow this machine is between two calls.
+	mr.SetTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	a, b := open(t, "redis://"+mr.Addr()), open(t, "redis://"+mr.Addr())
 	la := a.Limiter(1, 3, never{t})
 	lb := b.Limiter(1, 3, never{t})
 	ctx := t.Context()
 	// Three turns at once between the two replicas, then each next one a
-	// second later than the last, whichever replica asks. A turn comes at
-	// the call's time plus its wait: compared as such, a slow machine
-	// between calls changes nothing.
-	var comes []time.Time
-	for i, l := range []yibeidiao.Limiter{la, lb, la, lb, la} {
-		asked := time.Now()
-		d, _, ok := l.Reserve(ctx, time.Minute)
-		if !ok {
-			t.Fatalf("turn %d refused", i)
-		}
-		if i < 3 && d != 0 {
-			t.Errorf("turn %d of a burst of 3 waits %v", i, d)
-		}
-		comes = append(comes, asked.Add(d))
-	}
-	for i, want := range map[int]time.Duration{3: time.Second, 4: 2 * time.Second} {
-		if got := comes[i].Sub(comes[0]); got < want-50*time.Millisecond || got > want+50*time.Millisecond {
-			t.Errorf("turn %d comes %v after the first, want about %v", i, got, want)
+	// second later than the last, whichever replica asks.
+	for i, tt := range []struct {
+		l    yibeidiao.Limiter
+		wait time.Duration
+	}{{la, 0}, {lb, 0}, {la, 0}, {lb, time.Second}, {la, 2 * time.Second}} {
+		d, _, ok := tt.l.Reserve(ctx, time.Minute)
+		if !ok || d != tt.wait {
+			t.Errorf("turn %d: wait %v, ok %v; want %v", i, d, ok, tt.wait)
 		}
 	}
 	// A turn that would come after the caller's budget is refused and not
 	// taken: the next caller with time to wait gets the same slot.
 	d, _, ok := lb.Reserve(ctx, time.Second)
-	if ok || d <= time.Second {
-		t.Errorf("a turn ~3s after the first, with 1s to wait: wait %v, ok %v; want refused", d, ok)
+	if ok || d != 3*time.Second {
+		t.Errorf("a turn 3s away, with 1s to wait: wait %v, ok %v; want refused", d, ok)
 	}
-	asked := time.Now()
 	d, _, ok = la.Reserve(ctx, time.Minute)
-	if got := asked.Add(d).Sub(comes[0]); !ok || got > 3*time.Second+50*time.Millisecond {
-		t.Errorf("after a refusal, the next turn comes %v after the first (ok %v); want about 3s: the refused one was not taken", got, ok)
+	if !ok || d != 3*time.Second {
+		t.Errorf("after a refusal, the next turn: wait %v, ok %v; want 3s: the refused one was not taken", d, ok)
 	}
 }
 
@@ -138,13 +130,9 @@ func TestFallsBackWhileRedisIsDown(t *testing.T) {
 	s := open(t, "redis://"+mr.Addr())
 	l := s.Ledger(rate.Limit(1.0/60), 1, bot.NewLocalLedger(rate.Limit(1.0/60), 1))
 	mr.Close()
-	start := time.Now()
 	got := settleInOrder(t.Context(), l, []bot.Claim{{Key: "e1", User: "U1", Turn: true}})
 	if got[0].Taken || got[0].Wait != 0 {
 		t.Errorf("with Redis down, a new envelope: %+v; want served from local memory", got[0])
-	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("a settlement with Redis down took %v", took)
 	}
 	// The failed call and the probe it asked for take the store down.
 	waitFor(t, func() bool { return !s.Up() && s.State() == StateUnreachable })
@@ -172,12 +160,14 @@ func TestOpenRefusesWrongPasswordWithoutPrintingIt(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds; the deadline only keeps a broken
+// store from hanging the suite.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
+			t.Fatal("condition not met within a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -349,37 +348,22 @@ func distinctNumbers(n int) string {
 	return b.String()[:n]
 }
 
-// TestFindIsLinear: a megabyte of distinct numbers costs what MaxBytes of
-// them does, and MaxBytes of them costs little. Generous bounds: the
-// machine is shared and -race slows this down several times.
-func TestFindIsLinear(t *testing.T) {
+// TestFindReadsAtMostMaxBytes: a megabyte of distinct numbers is read as
+// far as MaxBytes and said to be cut, with what MaxBytes of them hold, and
+// MaxBytes of them are all found. That it costs what MaxBytes does, in
+// time linear in the text, is BenchmarkFind's figure (MB/s that stays flat
+// from 40 KB to 1 MB), which CI prints: a busy machine cannot fail it.
+func TestFindReadsAtMostMaxBytes(t *testing.T) {
 	t.Parallel()
 	capped := distinctNumbers(MaxBytes)
 	huge := distinctNumbers(1 << 20)
-	best := func(s string) (time.Duration, Found) {
-		var min time.Duration
-		var f Found
-		for i := range 5 {
-			t0 := time.Now()
-			f = Find(s)
-			if d := time.Since(t0); i == 0 || d < min {
-				min = d
-			}
-		}
-		return min, f
-	}
-	dCapped, fCapped := best(capped)
-	dHuge, fHuge := best(huge)
+	fCapped, fHuge := Find(capped), Find(huge)
 	if want := MaxBytes / 11; len(fCapped.Records) < want-1 || fCapped.Cut {
 		t.Errorf("MaxBytes of numbers: %d records, cut %v; want about %d, not cut", len(fCapped.Records), fCapped.Cut, want)
 	}
 	if !fHuge.Cut || len(fHuge.Records) > len(fCapped.Records) {
 		t.Errorf("1 MB of numbers: %d records, cut %v; want at most %d, cut", len(fHuge.Records), fHuge.Cut, len(fCapped.Records))
 	}
-	if dHuge > 3*dCapped+5*time.Millisecond || dCapped > 250*time.Millisecond {
-		t.Errorf("Find took %v on MaxBytes and %v on 1 MB of distinct numbers", dCapped, dHuge)
-	}
-	t.Logf("MaxBytes: %v, 1 MB: %v", dCapped, dHuge)
 }
 
 func BenchmarkFind(b *testing.B) {
