@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,7 +89,7 @@ func runDemo(ctx context.Context, ds demoSettings, stdin io.Reader, stdout, stde
 	}
 
 	w := words(cfg.bot.Language)
-	fmt.Fprintf(stdout, w.banner, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady)
+	fmt.Fprintf(stdout, w.banner, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady, demoReady, demoReady, demoReady)
 	if cfg.bot.Language == bot.LanguageAuto {
 		fmt.Fprintf(stdout, w.auto, ds.locale, cfg.bot.FallbackLanguage)
 	}
@@ -138,7 +139,9 @@ func runDemo(ctx context.Context, ds demoSettings, stdin io.Reader, stdout, stde
 type demo struct {
 	slack   *slacktest.Server
 	out     io.Writer
-	buttons []slacktest.Button // of the bot's last message
+	buttons []slacktest.Button // of the bot's last message or form
+	view    string             // the form last shown, if its buttons are the last shown
+	events  int                // events sent: each has an event_id of its own
 }
 
 func (d *demo) do(ctx context.Context, line string) error {
@@ -159,9 +162,35 @@ func (d *demo) do(ctx context.Context, line string) error {
 			return fmt.Errorf("the bot's last message has %d button(s)", len(d.buttons))
 		}
 		b := d.buttons[n-1]
+		if d.view != "" { // a button in the form
+			updates := len(d.slack.Calls("views.update"))
+			if _, err := d.slack.SendClickInView(ctx, slacktest.ViewClick{UserID: demoUser, ViewID: d.view, ActionID: b.ActionID, BlockID: b.BlockID, Value: b.Value}); err != nil {
+				return err
+			}
+			return d.showCall(ctx, "views.update", updates, "the form now shows:")
+		}
 		env, err = d.slack.SendClick(ctx, slacktest.Click{UserID: demoUser, ActionID: b.ActionID, BlockID: b.BlockID, Value: b.Value})
 	case "shortcut":
 		env, err = d.slack.SendShortcut(ctx, slacktest.Shortcut{UserID: demoUser, Text: rest})
+	case "form":
+		return d.form(ctx, rest)
+	case "home":
+		return d.home(ctx)
+	case "mention":
+		n := len(d.slack.Calls("chat.postEphemeral"))
+		d.events++
+		if _, err := d.slack.SendMention(ctx, slacktest.Mention{UserID: demoUser, ChannelID: "C0FAKECHAN", Text: "<@U0FAKEBOT> " + rest,
+			ThreadTS: "1700000000.000100", EventID: fmt.Sprintf("Ev%06d", d.events)}); err != nil {
+			return err
+		}
+		return d.showCall(ctx, "chat.postEphemeral", n, "bot, in the thread, only you can see this:")
+	case "dm":
+		n := len(d.slack.Calls("chat.postMessage"))
+		d.events++
+		if _, err := d.slack.SendDirectMessage(ctx, slacktest.DirectMessage{UserID: demoUser, Text: rest, EventID: fmt.Sprintf("Ev%06d", d.events)}); err != nil {
+			return err
+		}
+		return d.showCall(ctx, "chat.postMessage", n, "bot, in your direct messages with it:")
 	default:
 		command, text, _ := strings.Cut(line, " ")
 		if !strings.HasPrefix(command, "/") {
@@ -191,7 +220,95 @@ func (d *demo) do(ctx context.Context, line string) error {
 }
 
 // demoWords are the lines the demo knows besides a slash command.
-var demoWords = []string{"click", "shortcut", "quit", "exit", "help"}
+var demoWords = []string{"click", "shortcut", "form", "home", "mention", "dm", "quit", "exit", "help"}
+
+// form uses the global shortcut, then submits text in the form it opens,
+// and shows what the form shows.
+func (d *demo) form(ctx context.Context, text string) error {
+	env, err := d.slack.SendGlobalShortcut(ctx, slacktest.GlobalShortcut{UserID: demoUser, CallbackID: bot.FormCallbackID})
+	if err != nil {
+		return err
+	}
+	id, err := d.slack.WaitOpenedView(ctx, env.TriggerID())
+	if err != nil {
+		return err
+	}
+	view, _ := d.slack.View(id)
+	if !strings.Contains(string(view), `"plain_text_input"`) {
+		d.showView("the form:", view) // a refusal, in the form
+		return nil
+	}
+	fmt.Fprintf(d.out, "the form opens; you paste %q and submit it\n", text)
+	d.view = id
+	updates := len(d.slack.Calls("views.update"))
+	sub, err := d.slack.SendViewSubmission(ctx, slacktest.ViewSubmission{UserID: demoUser, ViewID: id, CallbackID: bot.FormCallbackID,
+		Values: map[string]map[string]string{"record": {"record": text}}})
+	if err != nil {
+		return err
+	}
+	ack, err := sub.WaitAck(ctx)
+	if err != nil {
+		return err
+	}
+	switch r := ack.ViewResponse(); r.ResponseAction {
+	case "errors":
+		fmt.Fprintln(d.out, "the form, under the input:")
+		fmt.Fprintln(d.out, "  │ "+r.Errors["record"])
+		return nil
+	case "update":
+		d.showView("the form now shows:", r.View)
+		if strings.Contains(string(r.View), bot.ProgressPrefix) {
+			return d.showCall(ctx, "views.update", updates, "the form now shows:")
+		}
+	}
+	return nil
+}
+
+// home opens the App Home and shows what it shows.
+func (d *demo) home(ctx context.Context) error {
+	n := len(d.slack.Calls("views.publish"))
+	d.events++
+	if _, err := d.slack.SendHomeOpened(ctx, slacktest.HomeOpened{UserID: demoUser, EventID: fmt.Sprintf("Ev%06d", d.events)}); err != nil {
+		return err
+	}
+	// Nothing is published when nothing changed: the demo waits a moment.
+	wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	calls, err := d.slack.WaitCalls(wait, "views.publish", n+1)
+	if err != nil {
+		view, _ := d.slack.HomeView(demoUser)
+		d.showView("the Home tab (not published again: nothing it shows has changed):", view)
+		return nil
+	}
+	raw, _ := json.Marshal(calls[n].Body["view"])
+	d.showView("the Home tab:", raw)
+	return nil
+}
+
+// showCall waits for the bot's (n+1)-th call of a Web API method and shows
+// the message or view it carried.
+func (d *demo) showCall(ctx context.Context, method string, n int, header string) error {
+	calls, err := d.slack.WaitCalls(ctx, method, n+1)
+	if err != nil {
+		return err
+	}
+	c := calls[n]
+	if v, ok := c.Body["view"]; ok {
+		raw, _ := json.Marshal(v)
+		d.showView(header, raw)
+		return nil
+	}
+	d.view = ""
+	d.print(header, c.Message())
+	return nil
+}
+
+// showView shows a view's blocks as a message's.
+func (d *demo) showView(header string, view json.RawMessage) {
+	var m slacktest.Message
+	_ = json.Unmarshal(view, &m)
+	d.print(header, m)
+}
 
 // commandShorthand says whether line, typed without /tempreport, is what
 // one would type after it: help, or what looks like record numbers.
@@ -247,6 +364,11 @@ func (d *demo) show(m slacktest.Message) {
 	if m.ReplaceOriginal {
 		header = "bot, replacing its last message, only you can see this:"
 	}
+	d.view = ""
+	d.print(header, m)
+}
+
+func (d *demo) print(header string, m slacktest.Message) {
 	fmt.Fprintln(d.out, header)
 	for line := range strings.SplitSeq(withoutCodeMarks(m).Plain(), "\n") {
 		fmt.Fprintln(d.out, "  │ "+line)
@@ -288,7 +410,7 @@ func withoutCodeMarks(m slacktest.Message) slacktest.Message {
 
 // demoWords are the demo's own lines, in the bot's language.
 type demoWordsByLanguage struct {
-	banner  string // the person, then the records: ready, not in progress, broken, ready
+	banner  string // the person, then the records: ready, not in progress, broken, then ready for the shortcut, the form, a mention and a DM
 	auto    string // the person's Slack language, the fallback
 	logNote string // the log file's path
 }
@@ -307,6 +429,10 @@ func words(language string) demoWordsByLanguage {
   shortcut 候选人张三，背调号 %s，请看一下
                                           在频道消息上使用消息快捷方式
   click        点击机器人上一条消息的第一个按钮（click 2：第二个）
+  form 背调号：%s   全局快捷方式的表单（消息列中也可用）：粘贴背调号并提交
+  mention %s        在消息列中 @tempreport：回复仅你本人可见
+  dm %s             给应用发私信
+  home         应用主页：机器人的用途，以及你能否使用
   quit         退出
 `,
 			logNote: "机器人自己的日志（运维人员看到的那样）写在 %s，演示结束时删除（把标准错误重定向到文件即可保留）。\n",
@@ -322,6 +448,10 @@ You are %s, on the bot's allowlist. Type what you would type in Slack:
   shortcut 候选人张三，背调号 %s，请看一下
                                           the message shortcut on a message in a channel
   click        press the first button of the bot's last message (click 2: the second)
+  form 背调号：%s   the global shortcut's form, in threads too: paste a record, submit
+  mention %s        @tempreport in a thread: only you see the answer
+  dm %s             a direct message to the app
+  home         the App Home: what the bot does, and whether you may use it
   quit
 `,
 		auto:    "BOT_LANGUAGE=auto: your Slack language here is %s (the terminal's LANG); a language the bot does not speak gets BOT_LANGUAGE_FALLBACK, %s.\n",

@@ -87,8 +87,22 @@ func (w *words) formAck(b []byte, res result, a answerFor) []byte {
 	if res.outcome == OutcomeChoose {
 		return w.formUpdate(b, res, a)
 	}
+	// Plain text under the input: the explanation's first line (what
+	// follows it, the command's usage, is not the form's).
+	var text strings.Builder
+	for _, sp := range w.explain(res, a) {
+		switch {
+		case sp.user != "":
+			text.WriteString("<@" + sp.user + ">")
+		case sp.channel != "":
+			text.WriteString("<#" + sp.channel + ">")
+		default:
+			text.WriteString(sp.text)
+		}
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(text.String()), "\n")
 	b = append(b, `{"response_action":"errors","errors":{"`+formBlock+`":`...)
-	return append(appendString(b, w.fallbackText(w.explain(res, a))), `}}`...)
+	return append(appendString(b, first), `}}`...)
 }
 
 // formUpdate is an ack that replaces the form with the view of res; for a
