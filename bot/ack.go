@@ -53,9 +53,9 @@ func (a *acks) send(req *request, body json.RawMessage, share bool) {
 	if len(body) == 0 {
 		body = nil // an empty body is no body
 	}
-	a.seen.acked(req.key, body)
+	a.seen.recordAck(req.key, body)
 	if share && body != nil {
-		a.ledger.Acked(req.key, body)
+		a.ledger.ShareAck(req.key, body)
 	}
 	a.queue.Push(pendingAck{req, body})
 }
@@ -110,8 +110,8 @@ func (s *seenDeliveries) remember(req *request) (isNew bool) {
 	return true
 }
 
-// acked records the first ack of a remembered delivery.
-func (s *seenDeliveries) acked(key string, body json.RawMessage) {
+// recordAck records the first ack of a remembered delivery.
+func (s *seenDeliveries) recordAck(key string, body json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.byKey[key]; e != nil && !e.acked {

@@ -37,7 +37,7 @@ func TestRedeliveryMemoryIsBoundedByBytes(t *testing.T) {
 		if !s.remember(env) {
 			t.Fatalf("envelope %d was taken for a redelivery", i)
 		}
-		s.acked(env.key, answer)
+		s.recordAck(env.key, answer)
 		if s.bytes > rememberBytes+entryOverhead+len(answer)+maxKeyBytes+100 {
 			t.Fatalf("after %d envelopes the memory counts %d bytes, over its cap of %d", i+1, s.bytes, rememberBytes)
 		}

@@ -112,7 +112,7 @@ func TestRedeliveryIsAckedAsBefore(t *testing.T) {
 	if !b.seen.remember(&req) {
 		t.Fatal("a new delivery was taken for a redelivery")
 	}
-	b.seen.acked(req.key, json.RawMessage(`{"text":"the first answer"}`))
+	b.seen.recordAck(req.key, json.RawMessage(`{"text":"the first answer"}`))
 	again := req
 	if b.seen.remember(&again) {
 		t.Fatal("a delivery sent again was not recognised")

@@ -19,12 +19,12 @@ type Ledger interface {
 	// person's turns, in the order given: the order they arrived in. It
 	// answers each claim by its Key; every key in claims is distinct.
 	Settle(ctx context.Context, claims []Claim) map[string]Settlement
-	// Acked records the answer that the first ack of a delivery this
+	// ShareAck records the answer that the first ack of a delivery this
 	// replica claimed carried, for a redelivery that reaches another
 	// replica. (A delivery whose turn was taken is acked with a progress
 	// note, which is not recorded: see Settlement.Fetching.) It must not
 	// block.
-	Acked(key string, body json.RawMessage)
+	ShareAck(key string, body json.RawMessage)
 	// GiveBack returns a turn taken from user.
 	GiveBack(ctx context.Context, user string)
 }
@@ -56,7 +56,7 @@ type Settlement struct {
 // person gets a token bucket of burst turns refilled at r.
 func NewLocalLedger(r rate.Limit, burst int) Ledger { return newPersonalLimits(r, burst) }
 
-// Settle, Acked and GiveBack make personalLimits a [Ledger].
+// Settle, ShareAck and GiveBack make personalLimits a [Ledger].
 func (p *personalLimits) Settle(_ context.Context, claims []Claim) map[string]Settlement {
 	now := time.Now()
 	out := make(map[string]Settlement, len(claims))
@@ -70,6 +70,6 @@ func (p *personalLimits) Settle(_ context.Context, claims []Claim) map[string]Se
 	return out
 }
 
-func (p *personalLimits) Acked(string, json.RawMessage) {}
+func (p *personalLimits) ShareAck(string, json.RawMessage) {}
 
 func (p *personalLimits) GiveBack(_ context.Context, user string) { p.giveBack(user) }

@@ -44,7 +44,7 @@ func (o *otherReplica) Settle(ctx context.Context, claims []bot.Claim) map[strin
 	return out
 }
 
-func (o *otherReplica) Acked(envelopeID string, payload json.RawMessage) {
+func (o *otherReplica) ShareAck(envelopeID string, payload json.RawMessage) {
 	data, _ := json.Marshal(payload)
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -241,8 +241,8 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) map[string]bot.
 	return out
 }
 
-// Acked queues the payload to be written beside the claim; it never blocks.
-func (l *ledger) Acked(key string, payload json.RawMessage) {
+// ShareAck queues the payload to be written beside the claim; it never blocks.
+func (l *ledger) ShareAck(key string, payload json.RawMessage) {
 	if payload == nil || !l.s.Up() {
 		return
 	}

@@ -91,8 +91,8 @@ func TestLedgerClaimsOnceAndSharesTurns(t *testing.T) {
 	if got[3].Taken || got[3].Wait != 0 {
 		t.Errorf("a stranger's envelope: %+v, want new", got[3])
 	}
-	la.Acked("e3", json.RawMessage(`{"text":"wait a minute"}`))
-	la.Acked("s1", json.RawMessage(`{"text":"not for you"}`))
+	la.ShareAck("e3", json.RawMessage(`{"text":"wait a minute"}`))
+	la.ShareAck("s1", json.RawMessage(`{"text":"not for you"}`))
 	waitFor(t, func() bool { v, _ := mr.Get("test:envelope:e3"); return v != "" })
 
 	// The same envelopes on the other replica: e3 taken, with its first ack;
