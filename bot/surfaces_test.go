@@ -114,6 +114,27 @@ func TestTheForm(t *testing.T) {
 				t.Errorf("\"hello\" submitted: %s, %v; want an error under the input", ack.Payload, err)
 			}
 
+			// Several records: the form offers them, and a pick brings its link.
+			id3, _ := open(allowedUser)
+			sub, err = h.slack.SendViewSubmission(ctx, slacktest.ViewSubmission{UserID: allowedUser, ViewID: id3, CallbackID: bot.FormCallbackID,
+				Values: map[string]map[string]string{"record": {"record": readyRecord + " " + notInProgress}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ack, err = sub.WaitAck(ctx)
+			offer := viewMessage(t, ack.ViewResponse().View)
+			if err != nil || ack.ViewResponse().ResponseAction != "update" || len(offer.Buttons()) != 2 {
+				t.Fatalf("two records submitted: %s, %v; want the form to offer both", ack.Payload, err)
+			}
+			updates = h.slack.Calls("views.update")
+			pick := offer.Buttons()[0]
+			if _, err := h.slack.SendClickInView(ctx, slacktest.ViewClick{UserID: allowedUser, ViewID: id3, ActionID: pick.ActionID, BlockID: "records", Value: pick.Value}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := h.slack.WaitCalls(ctx, "views.update", len(updates)+1); err != nil || !strings.Contains(viewOf(t, got[len(updates)]).Raw(), "/survey-result/") {
+				t.Fatalf("a record picked in the form: %v", err)
+			}
+
 			// A stranger is told who to ask, in the form.
 			_, denied := open(stranger)
 			if raw := denied.Raw(); !strings.Contains(raw, tt.notListed) || !strings.Contains(raw, stranger) {
@@ -122,8 +143,8 @@ func TestTheForm(t *testing.T) {
 			if err := h.stop(); err != nil {
 				t.Fatal(err)
 			}
-			if n := len(h.vendor.Calls()); n != 2 {
-				t.Errorf("%d vendor calls after the refusals, want still 2", n)
+			if n := len(h.vendor.Calls()); n != 3 {
+				t.Errorf("%d vendor calls after the refusals, want 3 (two links and the pick)", n)
 			}
 		})
 	}

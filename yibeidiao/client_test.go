@@ -108,6 +108,7 @@ func TestGenerateTempReport(t *testing.T) {
 	srv, c := newPair(t)
 	before := time.Now()
 	rep, err := c.GenerateTempReport(t.Context(), readyRecord)
+	after := time.Now()
 	if err != nil {
 		t.Fatalf("GenerateTempReport: %v", err)
 	}
@@ -119,8 +120,10 @@ func TestGenerateTempReport(t *testing.T) {
 	if !rep.ExpiresAt.Equal(time.Unix(expires, 0)) {
 		t.Errorf("ExpiresAt = %v, want the link's Expires %v", rep.ExpiresAt, time.Unix(expires, 0))
 	}
-	if d := rep.ExpiresAt.Sub(before); d < 55*time.Second || d > 62*time.Second {
-		t.Errorf("ExpiresAt is %v after the call, want about one minute", d)
+	// About a minute after the link was made, whenever during the call
+	// that was: the bounds move with the call, not with the machine's load.
+	if rep.ExpiresAt.Before(before.Add(55*time.Second)) || rep.ExpiresAt.After(after.Add(62*time.Second)) {
+		t.Errorf("ExpiresAt is %v after the call began (it took %v), want about one minute", rep.ExpiresAt.Sub(before), after.Sub(before))
 	}
 	calls := srv.Calls()
 	if len(calls) != 1 || !calls[0].AuthOK || calls[0].RecordNo != readyRecord || calls[0].Seq != rep.Seq {
