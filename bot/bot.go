@@ -202,7 +202,7 @@ type Bot struct {
 	draining  atomic.Bool   // shutting down: new requests are answered "restarting"
 	transport atomic.Pointer[Transport]
 	inFlight  atomic.Int64
-	wg        sync.WaitGroup // work that waits: vendor calls and answers being delivered
+	follow    *followUps // work that follows acks: vendor calls, answers being delivered
 }
 
 // New makes a bot that answers with reports from vendor.
@@ -241,6 +241,7 @@ func New(vendor ReportGenerator, cfg Config, deps Deps) (*Bot, error) {
 		seen:   seen,
 		acks:   newAcks(deps.Ledger, deps.Observer, deps.Logger, seen),
 		posts:  make(chan struct{}, maxPosts),
+		follow: newFollowUps(),
 		reads:  make(chan struct{}, maxReads),
 		access: newAccess(cfg.AllowedUsers, cfg.AllowedGroups, cfg.GroupMaxStale, func(ctx context.Context, g string) ([]string, error) {
 			return client.GetUserGroupMembersContext(ctx, g)

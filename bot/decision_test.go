@@ -221,7 +221,7 @@ func TestEveryDecisionIsAckedOnce(t *testing.T) {
 		}
 	}
 	b.serve(context.Background(), reqs)
-	b.wg.Wait()
+	b.follow.Wait()
 	b.acks.wait()
 	cancel()
 	<-done

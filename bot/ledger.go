@@ -35,6 +35,11 @@ type Claim struct {
 	Key  string // what identifies the delivery (see [Delivery.ID])
 	User string
 	Turn bool // take one of User's turns if the delivery is new
+	// Hold claims a delivery that takes no turn but whose answer is posted
+	// after the ack (a mention, a form, the Home): another replica that
+	// gets it again must not post it again. A delivery answered in its ack
+	// need not be held: any replica decides it the same.
+	Hold bool
 }
 
 // Settlement is the ledger's answer to one [Claim].

@@ -65,6 +65,16 @@ var progressTemplates = func() map[*words]string {
 	return t
 }()
 
+// apologies are, for each language, a command's ack when deciding it
+// failed (a bug): made once, so that writing it cannot fail in turn.
+var apologies = func() map[*words]json.RawMessage {
+	a := map[*words]json.RawMessage{}
+	for _, w := range catalogues {
+		a[w] = w.render(nil, result{outcome: OutcomeInternal}, answerFor{})
+	}
+	return a
+}()
+
 // recordPlaceholder stands for the record number in progressTemplates.
 const recordPlaceholder = "RECORDNO"
 

@@ -50,7 +50,7 @@ func (b *Bot) Run(ctx context.Context, t Transport) error {
 	b.draining.Store(true)
 	b.log.Info("shutting down: finishing requests in flight", "in_flight", b.inFlight.Load(), "drain_timeout", b.cfg.DrainTimeout)
 	idle := make(chan struct{})
-	go func() { b.queue.Wait(); b.wg.Wait(); b.acks.wait(); close(idle) }()
+	go func() { b.queue.Wait(); b.follow.Wait(); b.acks.wait(); close(idle) }()
 	grace := time.NewTimer(b.cfg.DrainTimeout)
 	defer grace.Stop()
 	var giveUp <-chan time.Time
@@ -68,13 +68,21 @@ drain:
 			break drain
 		}
 	}
+	// The transport hands over nothing more; what it handed over while it
+	// stopped is decided, followed up and acked; then it closes.
 	stopServing()
 	bg.Wait()
-	// What the transport handed over while it stopped is decided and acked.
 	stopDeciding()
 	decider.Wait()
+	followed := make(chan struct{})
+	go func() { b.follow.Wait(); close(followed) }()
+	select {
+	case <-followed:
+	case <-time.After(answerTimeout + time.Second): // what hangs past the drain was given up above
+	}
 	stopAcking()
 	acker.Wait()
+	t.Close()
 	b.log.Info("bot stopped")
 	return exitErr
 }

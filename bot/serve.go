@@ -45,13 +45,38 @@ func (b *Bot) serve(work context.Context, reqs []*request) {
 			again[i] = true
 			continue
 		}
-		verdicts[i] = b.decideSafely(req)
-		claims = append(claims, Claim{Key: req.key, User: req.user, Turn: verdicts[i].fetch})
+		v := b.decideSafely(req)
+		verdicts[i] = v
+		hold := !v.fetch && req.route.kind != routeNone && v.res.outcome != OutcomeIgnored && (req.ackForm == ackBare || v.readLater)
+		claims = append(claims, Claim{Key: req.key, User: req.user, Turn: v.fetch, Hold: hold})
 	}
 	settled := b.deps.Ledger.Settle(context.WithoutCancel(work), claims)
 	for i, req := range reqs {
-		b.conclude(work, req, b.resolve(req, verdicts[i], settled[req.key], again[i]))
+		b.concludeSafely(work, req, verdicts[i], settled[req.key], again[i])
 	}
+}
+
+// concludeSafely resolves and concludes req, turning a panic into an
+// apology instead of a crash: in the ack when the ack was not written yet
+// (a command's carries it), and in the audit line.
+func (b *Bot) concludeSafely(work context.Context, req *request, v verdict, s Settlement, again bool) {
+	acked := false
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		res := b.panicked(req, p)
+		if !acked {
+			var body json.RawMessage
+			if req.ackForm == ackMessage {
+				body = apologies[b.words]
+			}
+			b.acks.send(req, body, false)
+		}
+		b.audit(req, res, deliveryNone, nil)
+	}()
+	b.conclude(work, req, b.resolve(req, v, s, again), &acked)
 }
 
 // decideSafely is decide, turning a panic into an apology.
@@ -135,9 +160,11 @@ func (b *Bot) answerNow(req *request, d decision) decision {
 	return d
 }
 
-// conclude writes req's one ack, as d carries it, and starts what follows.
-func (b *Bot) conclude(work context.Context, req *request, d decision) {
+// conclude writes req's one ack, as d carries it, and starts what follows;
+// acked says the ack is written.
+func (b *Bot) conclude(work context.Context, req *request, d decision, acked *bool) {
 	b.acks.send(req, d.ack, d.share)
+	*acked = true
 	if b.debug {
 		b.log.Debug("decided", "delivery", req.key, "entry", req.entry, "user", req.user, "record", d.res.recordNo,
 			"outcome", d.res.outcome, "then", d.then.String())
@@ -146,7 +173,7 @@ func (b *Bot) conclude(work context.Context, req *request, d decision) {
 	case thenRepeat:
 	case thenAudit:
 		if d.turn && outcomes[d.res.outcome].refund {
-			b.wg.Go(func() { b.giveBack(req.user) })
+			b.follow.Go(func() { b.giveBack(req.user) })
 		}
 		delivery := deliveryNone
 		if d.ack != nil {
@@ -155,14 +182,14 @@ func (b *Bot) conclude(work context.Context, req *request, d decision) {
 		b.audit(req, d.res, delivery, nil)
 	case thenAnswer:
 		req.decided = d // kept with the request: the goroutine holds one pointer
-		b.wg.Go(func() {
+		b.follow.Go(func() {
 			defer b.recoverAnswer(req)
 			b.answer(req, &req.decided)
 		})
 	case thenFetch:
 		req.decided = d
 		b.inFlight.Add(1)
-		b.wg.Go(func() {
+		b.follow.Go(func() {
 			defer b.inFlight.Add(-1)
 			defer b.recoverAnswer(req)
 			req.decided.res = b.fetch(work, req, req.decided.res)
@@ -170,7 +197,7 @@ func (b *Bot) conclude(work context.Context, req *request, d decision) {
 		})
 	case thenRead:
 		req.decided = d
-		b.wg.Go(func() {
+		b.follow.Go(func() {
 			defer b.recoverAnswer(req)
 			b.readMessage(work, req)
 		})
@@ -182,9 +209,7 @@ func (b *Bot) conclude(work context.Context, req *request, d decision) {
 // of its own (the delivery itself was claimed with the batch, before the
 // ack).
 func (b *Bot) readMessage(work context.Context, req *request) {
-	b.reads <- struct{}{}
-	text := messageTexts(*req.message)
-	<-b.reads
+	text := b.readText(req)
 	req.message = nil // read: from here on no text is kept
 	v := b.find(req, text)
 	d := &req.decided
@@ -198,6 +223,10 @@ func (b *Bot) readMessage(work context.Context, req *request) {
 	s := b.deps.Ledger.Settle(ctx, []Claim{{Key: turnKey, User: req.user, Turn: true}})[turnKey]
 	cancel()
 	switch {
+	case s.Taken:
+		// Another replica holds this delivery's turn: it serves it.
+		b.log.Info("Slack sent a delivery again that another replica served; acked it as before, not served twice", "delivery", req.key)
+		return
 	case s.Wait > 0:
 		d.res = v.res.with(OutcomeLimited, s.Wait)
 	case b.inFlight.Load() >= int64(b.cfg.MaxInFlight):
@@ -209,6 +238,13 @@ func (b *Bot) readMessage(work context.Context, req *request) {
 		d.res = b.fetch(work, req, v.res)
 	}
 	b.answer(req, d)
+}
+
+// readText is the text of req's message, read by at most maxReads at once.
+func (b *Bot) readText(req *request) string {
+	b.reads <- struct{}{}
+	defer func() { <-b.reads }()
+	return messageTexts(*req.message)
 }
 
 // recoverAnswer answers with an apology when answering panicked.

@@ -14,11 +14,15 @@ import (
 // httpmode). It knows how bytes arrive; the bot decides what they mean.
 type Transport interface {
 	// Serve hands every delivery to h, in the order it arrived, until ctx
-	// is done; then it returns nil. While it serves, every delivery handed
-	// to h is acked through its [Delivery.Ack]. It returns an error early
-	// when it can never serve (Slack refused the app token, the address is
-	// taken).
+	// is done; then it stops handing deliveries over and returns nil, still
+	// able to write the acks of those it handed over, until Close. It
+	// returns an error early when it can never serve (Slack refused the
+	// app token, the address is taken).
 	Serve(ctx context.Context, h Handler) error
+	// Close ends what Serve kept open for acks (Socket Mode's socket). The
+	// bot calls it once, after Serve has returned and the last ack is
+	// written.
+	Close()
 	// Ready reports whether Slack can reach the bot through the transport
 	// now, and if not, why. It is safe to call from any goroutine.
 	Ready() (ready bool, status string)

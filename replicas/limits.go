@@ -61,16 +61,19 @@ return {taken and 1 or 0, string.format('%.0f', wait)}
 //
 // An envelope that asks for no turn never reaches the vendor: its answer
 // (help, a refusal, a stranger turned away) is decided from the envelope
-// alone, and another replica that sees it again decides the same. So it
-// is only looked up, in case another replica claimed it with a turn, and
-// costs Redis no memory: a flood of strangers' envelopes fills nothing.
+// alone, and another replica that sees it again decides the same. When
+// that answer goes in the ack it is only looked up, in case another
+// replica claimed it with a turn, and costs Redis no memory: a flood of
+// strangers' commands fills nothing. When it is posted after the ack (a
+// mention, a form, the Home) it is held (claimed without a turn), so that
+// it is posted once.
 //
 // KEYS[1] the envelope, KEYS[2] the person's bucket;
-// ARGV envelope TTL (s), interval, burst, turn 0|1.
+// ARGV envelope TTL (s), interval, burst, turn 0|1|2 (2: hold, no turn).
 // Returns {claimed 0|1, first ack payload, "fetching" or "", wait µs}.
 var claimScript = redis.NewScript(gcra + `
 local first
-if ARGV[4] == '1' then
+if ARGV[4] ~= '0' then
   if not redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1]) then first = redis.call('GET', KEYS[1]) or '' end
 else
   first = redis.call('GET', KEYS[1])
@@ -219,8 +222,11 @@ func (l *ledger) Settle(ctx context.Context, claims []bot.Claim) map[string]bot.
 	ttl := int64(bot.RememberFor / time.Second)
 	for i, c := range claims {
 		turn := 0
-		if c.Turn {
+		switch {
+		case c.Turn:
 			turn = 1
+		case c.Hold:
+			turn = 2
 		}
 		keys[i] = []string{l.deliveryKey(c.Key), l.turnsKey(c.User)}
 		args[i] = []any{ttl, l.interval, l.burst, turn}

@@ -182,3 +182,26 @@ func settleInOrder(ctx context.Context, l bot.Ledger, claims []bot.Claim) []bot.
 	}
 	return out
 }
+
+// TestAHeldDeliveryIsServedOnce: a delivery whose answer is posted after
+// the ack (a mention, the Home) is held without a turn, so that another
+// replica that gets it again acks it and posts nothing.
+func TestAHeldDeliveryIsServedOnce(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	ctx := t.Context()
+	sa, sb := open(t, "redis://"+mr.Addr()), open(t, "redis://"+mr.Addr())
+	la := sa.Ledger(rate.Limit(1.0/60), 2, bot.NewLocalLedger(rate.Limit(1.0/60), 2))
+	lb := sb.Ledger(rate.Limit(1.0/60), 2, bot.NewLocalLedger(rate.Limit(1.0/60), 2))
+	if got := settleInOrder(ctx, la, []bot.Claim{{Key: "Ev1", User: "U1", Hold: true}}); got[0].Taken || got[0].Wait != 0 {
+		t.Fatalf("a new held delivery: %+v", got[0])
+	}
+	if got := settleInOrder(ctx, lb, []bot.Claim{{Key: "Ev1", User: "U1", Hold: true}}); !got[0].Taken || got[0].Fetching || len(got[0].FirstAck) != 0 {
+		t.Errorf("the held delivery again, on another replica: %+v, want taken, with a bare ack", got[0])
+	}
+	// A hold takes no turn: the person still has both.
+	got := settleInOrder(ctx, lb, []bot.Claim{{Key: "c1", User: "U1", Turn: true}, {Key: "c2", User: "U1", Turn: true}})
+	if got[0].Wait != 0 || got[1].Wait != 0 {
+		t.Errorf("turns after a hold: %+v, want both", got)
+	}
+}

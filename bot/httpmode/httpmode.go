@@ -242,6 +242,11 @@ func (t *Transport) Serve(ctx context.Context, h bot.Handler) error {
 
 // Ready reports true with "serving" while Serve takes requests; otherwise
 // false and why ("not serving yet", "shutting down", "stopped").
+// Close is a [bot.Transport]'s: HTTP request mode keeps nothing open once
+// Serve has returned (each request's ack is its response, written before
+// Serve's shutdown lets the request go).
+func (t *Transport) Close() {}
+
 func (t *Transport) Ready() (bool, string) {
 	if s := *t.status.Load(); s != "" {
 		return false, s

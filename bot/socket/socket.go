@@ -41,6 +41,10 @@ type Transport struct {
 	sm    *socketmode.Client
 	log   *slog.Logger
 	state atomic.Pointer[state]
+	// closeSocket stops the socket Serve opened, and closed says it has
+	// stopped: Serve leaves it open, for acks, until Close.
+	closeSocket context.CancelFunc
+	closed      chan struct{}
 }
 
 type state struct {
@@ -79,32 +83,43 @@ func (t *Transport) Ready() (bool, string) {
 func (t *Transport) setState(ready bool, status string) { t.state.Store(&state{ready, status}) }
 
 // Serve connects to Slack and hands every envelope to h, in the order
-// Slack sent them, until ctx is done. It returns an error matching
+// Slack sent them, until ctx is done; the socket stays open for the acks
+// of what it handed over until Close. It returns an error matching
 // [ErrRefused] when Slack refuses the app token or the API URL.
 func (t *Transport) Serve(ctx context.Context, h bot.Handler) error {
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	run, stop := context.WithCancel(context.WithoutCancel(ctx))
+	t.closeSocket, t.closed = stop, make(chan struct{})
 	runErr := make(chan error, 1)
-	go func() { runErr <- t.sm.RunContext(runCtx) }()
+	go func() {
+		defer close(t.closed)
+		runErr <- t.sm.RunContext(run)
+	}()
 	for {
 		select {
 		case ev := <-t.sm.Events:
 			t.dispatch(ev, h)
 		case err := <-runErr:
-			if ctx.Err() != nil {
-				t.setState(false, "stopped")
-				return nil
-			}
 			err = fmt.Errorf("%w: %w", ErrRefused, err)
 			t.setState(false, "stopped: "+err.Error())
 			return err
 		case <-ctx.Done():
-			stop()
-			<-runErr
-			t.setState(false, "stopped")
+			// Envelopes that come from now on are not read: unacked, Slack
+			// sends them again, to another replica or after a reconnect.
+			t.setState(false, "shutting down")
 			return nil
 		}
 	}
+}
+
+// Close closes the socket Serve opened, and waits until slack-go let go
+// of it.
+func (t *Transport) Close() {
+	if t.closeSocket == nil {
+		return
+	}
+	t.closeSocket()
+	<-t.closed
+	t.setState(false, "stopped")
 }
 
 // dispatch handles one event from slack-go without ever blocking: the loop
