@@ -33,8 +33,9 @@ type healthBody struct {
 }
 
 // probeHandler serves the probes: GET /livez, 200 while the process
-// serves (liveness); GET /healthz, 200 while the Slack socket is up and 503
-// with the reason otherwise (readiness). Unreadable user groups and a Redis
+// serves (liveness); GET /healthz, 200 while Slack can reach the bot (Socket
+// Mode: the socket is up; HTTP mode: it serves, with a bot token Slack
+// accepts) and 503 with the reason otherwise (readiness). Unreadable user groups and a Redis
 // that is unreachable, slow or refusing do not make the bot unready
 // (restarting it would not help), but /healthz's body says so. redis
 // reports the shared store's state; nil without REDIS_URL.

@@ -253,8 +253,9 @@ func New(vendor ReportGenerator, cfg Config, deps Deps) (*Bot, error) {
 	return b, nil
 }
 
-// InFlight is how many requests are waiting on the vendor or on their
-// answer's delivery. It is safe to call from any goroutine.
+// InFlight is how many requests are waiting on the vendor, or on the
+// delivery of the answer the vendor gave. It is safe to call from any
+// goroutine.
 func (b *Bot) InFlight() int64 { return b.inFlight.Load() }
 
 // Health is the bot's state, for a health endpoint.

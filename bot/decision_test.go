@@ -180,6 +180,8 @@ func TestResponseURLsArePinned(t *testing.T) {
 		{DefaultAPIURL, "https://evil.example/x", false},
 		{DefaultAPIURL, "not a url", false},
 		{DefaultAPIURL, "", false},
+		{"https://slack-gov.com/api/", "https://hooks.slack-gov.com/commands/T1/1/x", true},
+		{"https://slack-gov.com/api/", "https://hooks.evil.example/commands/T1/1/x", false},
 		{"http://127.0.0.1:9000/api/", "http://127.0.0.1:9000/response/1", true},
 		{"http://127.0.0.1:9000/api/", "http://127.0.0.1:9001/response/1", false},
 		{"http://127.0.0.1:9000/api/", "https://127.0.0.1:9000/response/1", false},

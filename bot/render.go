@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,12 @@ func (w *words) render(dst []byte, res result, a answerFor) []byte {
 	if a.entry == EntryMention {
 		// The channel saw the number: the answer says so, and points to
 		// the private way.
-		note := parseMarkup(w.surface().mentionNote)
+		sw := w.surface()
+		text := sw.mentionNote
+		if slices.Contains(a.surfaces, SurfaceForm) {
+			text += sw.mentionPrivate
+		}
+		note := parseMarkup(text)
 		msg.rich = append(msg.rich, note)
 		msg.fallback += "\n" + w.fallbackText(note)
 	}

@@ -54,7 +54,8 @@ func (r route) showsView() bool {
 }
 
 // pin keeps a route only if it goes to Slack: a response URL must be https
-// on Slack's hooks host, or on the Web API's own host (a test server's,
+// on Slack's hooks host (or the API domain's, for GovSlack), or on the Web
+// API's own host (a test server's,
 // when the API URL is one). Anything else (a forged payload's URL) is no
 // route: the report link is the most sensitive thing the bot holds, and
 // goes only to Slack.
@@ -66,7 +67,9 @@ func (b *Bot) pin(r route) route {
 	if err != nil || p.User != nil {
 		return route{}
 	}
-	slacks := p.Scheme == "https" && p.Host == "hooks.slack.com"
+	// hooks.slack.com, and the hooks host of the Web API's own domain
+	// (GovSlack: hooks.slack-gov.com beside slack-gov.com).
+	slacks := p.Scheme == "https" && (p.Host == "hooks.slack.com" || p.Host == "hooks."+b.api.Host)
 	apis := p.Scheme == b.api.Scheme && p.Host == b.api.Host
 	if !slacks && !apis {
 		return route{}

@@ -92,10 +92,10 @@ func (w *words) formAck(b []byte, res result, a answerFor) []byte {
 	var text strings.Builder
 	for _, sp := range w.explain(res, a) {
 		switch {
-		case sp.user != "":
-			text.WriteString("<@" + sp.user + ">")
+		case sp.user != "": // plain text shows no mention: the ID is what to ask for
+			text.WriteString("@" + sp.user)
 		case sp.channel != "":
-			text.WriteString("<#" + sp.channel + ">")
+			text.WriteString("#" + sp.channel)
 		default:
 			text.WriteString(sp.text)
 		}
@@ -135,7 +135,11 @@ func (w *words) appendHome(b []byte, res result, a answerFor) []byte {
 		case SurfaceCommand:
 			how = append(how, sw.homeCommand(a.command))
 		case SurfaceForm:
-			how = append(how, sw.homeForm)
+			if res.allowed {
+				how = append(how, sw.homeForm+sw.homeButton)
+			} else {
+				how = append(how, sw.homeForm)
+			}
 		case SurfaceMessageShortcut:
 			how = append(how, sw.homeShortcut)
 		case SurfaceMention:

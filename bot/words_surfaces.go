@@ -25,6 +25,7 @@ type surfaceWords struct {
 	homeHow      string
 	homeCommand  func(command string) string
 	homeForm     string
+	homeButton   string // after homeForm, for people the allowlist admits: they have the button
 	homeShortcut string
 	homeMention  string
 	homeDM       string
@@ -32,8 +33,10 @@ type surfaceWords struct {
 	homeDenied   func(user string) string
 	homeVersion  func(version string) string
 
-	// mentionNote follows a mention's answer: the channel saw the number.
-	mentionNote string
+	// mentionNote follows a mention's answer: the channel saw the number;
+	// mentionPrivate then points to the form, when the app has it.
+	mentionNote    string
+	mentionPrivate string
 }
 
 // surface is w's words for the surfaces beyond a message.
@@ -59,7 +62,8 @@ var englishSurfaces = &surfaceWords{
 	homeCommand: func(command string) string {
 		return fmt.Sprintf("• Type `%s <record number>` in any channel or DM.", command)
 	},
-	homeForm:     "• Anywhere, in threads too: open the shortcuts menu and choose **Get report by number**, or press the button below.",
+	homeForm:     "• Anywhere, in threads too: open the shortcuts menu and choose **Get report by number**.",
+	homeButton:   " Or press the button below.",
 	homeShortcut: "• On a message that names a record: the message's ⋮ menu > **Get temporary report**.",
 	homeMention:  "• Mention the bot with a record number. Only you see the answer, but everyone in the channel sees your message and its number: the form is the private way.",
 	homeDM:       "• Send the record number to the bot in a direct message.",
@@ -69,7 +73,8 @@ var englishSurfaces = &surfaceWords{
 	},
 	homeVersion: func(version string) string { return "tempreport " + version },
 
-	mentionNote: "Everyone in the channel saw the record number in your mention. For privacy, use the shortcut **Get report by number** next time.",
+	mentionNote:    "Everyone in the channel saw the record number in your mention.",
+	mentionPrivate: " For privacy, use the shortcut **Get report by number** next time.",
 }
 
 var chineseSurfaces = &surfaceWords{
@@ -89,7 +94,8 @@ var chineseSurfaces = &surfaceWords{
 	homeCommand: func(command string) string {
 		return fmt.Sprintf("• 在任意频道或私信中输入 `%s 背调号`。", command)
 	},
-	homeForm:     "• 在任何地方（包括消息列）：打开快捷方式菜单，选择**按背调号获取临时报告**，或点击下方按钮。",
+	homeForm:     "• 在任何地方（包括消息列）：打开快捷方式菜单，选择**按背调号获取临时报告**。",
+	homeButton:   "也可以点击下方按钮。",
 	homeShortcut: "• 在提到背调号的消息上：点击消息的 ⋮ 菜单，选择**获取背调临时报告**。",
 	homeMention:  "• 提及机器人并附上背调号。回复仅你本人可见，但频道里的所有人都能看到你的消息和其中的背调号；如需保密，请使用表单。",
 	homeDM:       "• 在与机器人的私信中发送背调号。",
@@ -99,7 +105,8 @@ var chineseSurfaces = &surfaceWords{
 	},
 	homeVersion: func(version string) string { return "tempreport " + version },
 
-	mentionNote: "你在提及中写的背调号，频道里的所有人都能看到。如需保密，下次请使用快捷方式“按背调号获取临时报告”。",
+	mentionNote:    "你在提及中写的背调号，频道里的所有人都能看到。",
+	mentionPrivate: "如需保密，下次请使用快捷方式“按背调号获取临时报告”。",
 }
 
 // contactPlaceholder stands for [Config.Contact] in a catalogue text.

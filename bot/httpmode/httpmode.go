@@ -41,7 +41,9 @@ const (
 	// up on a request after 3 s (an event is then retried, a command shows
 	// an error); 0.5 s is left for the response to travel back through
 	// the ingress. A later ack is refused with ErrLate and the request
-	// gets an empty 200: the bot answers on the response URL.
+	// gets an empty 200 (Slack shows a command nothing from the ack; what
+	// follows the ack, a link on the response URL, still comes; an answer
+	// that was to be the ack is logged as not written).
 	ackWait = 2500 * time.Millisecond
 
 	// maxDepth is the deepest nesting of JSON arrays and objects read.
