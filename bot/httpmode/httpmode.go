@@ -144,7 +144,7 @@ type Transport struct {
 	// does from Socket Mode's single read loop.
 	handle   sync.Mutex
 	h        bot.Handler
-	inFlight sync.WaitGroup // requests that may still call h
+	stopped  bool // Serve has stopped handing requests over; guarded by handle
 
 	refusals  rateLog
 	oversized rateLog
@@ -233,7 +233,9 @@ func (t *Transport) Serve(ctx context.Context, h bot.Handler) error {
 	if srv.Shutdown(stop) != nil {
 		_ = srv.Close()
 	}
-	t.inFlight.Wait()
+	t.handle.Lock()
+	t.stopped = true // a request still past its body's read calls h no more
+	t.handle.Unlock()
 	t.flushLogs()
 	t.setStatus("stopped")
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

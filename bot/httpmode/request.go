@@ -149,7 +149,12 @@ func slashCommand(form url.Values) slack.SlashCommand {
 // ack's JSON, or an empty 200 when the ack is bare or late.
 func (t *Transport) deliver(w http.ResponseWriter, r *http.Request, received time.Time, id string, handle func(bot.Delivery)) {
 	a := newAck()
-	t.call(handle, bot.Delivery{ID: id, Received: received, Ack: a})
+	if !t.call(handle, bot.Delivery{ID: id, Received: received, Ack: a}) {
+		// Serve has returned: the bot takes nothing more. Slack sends an
+		// event again; a command's person sees Slack's error.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	body, ok := a.wait(r.Context(), t.ackWait)
 	if !ok || len(body) == 0 {
 		w.WriteHeader(http.StatusOK)
@@ -159,12 +164,15 @@ func (t *Transport) deliver(w http.ResponseWriter, r *http.Request, received tim
 	_, _ = w.Write(body)
 }
 
-// call runs handle with the handler to itself; the Handler's methods never
-// block.
-func (t *Transport) call(handle func(bot.Delivery), d bot.Delivery) {
-	t.inFlight.Add(1)
-	defer t.inFlight.Done()
+// call runs handle with the handler to itself (the Handler's methods never
+// block), and reports false, calling nothing, once Serve has stopped
+// handing requests over.
+func (t *Transport) call(handle func(bot.Delivery), d bot.Delivery) bool {
 	t.handle.Lock()
 	defer t.handle.Unlock()
+	if t.stopped {
+		return false
+	}
 	handle(d)
+	return true
 }
