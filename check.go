@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -131,7 +132,16 @@ func (c *checker) steps() []step {
 			return "key, token, signature and clock accepted; balance " + cleantext.String(string(msg)), nil
 		}},
 	}
-	if !c.cfg.slack.httpMode() {
+	if c.cfg.slack.httpMode() {
+		steps = append(steps, step{name: "SLACK_HTTP_ADDR free to listen on (" + c.cfg.slack.httpAddr + ")", run: func(context.Context) (string, error) {
+			ln, err := net.Listen("tcp", c.cfg.slack.httpAddr)
+			if err != nil {
+				return "", problem(err)
+			}
+			_ = ln.Close()
+			return "the bot can serve " + httpmode.Path + " there", nil
+		}})
+	} else {
 		steps = append(steps, step{name: "Slack app-level token (apps.connections.open, without connecting)", run: func(ctx context.Context) (string, error) {
 			if _, _, err := api.StartSocketModeContext(ctx); err != nil {
 				if unreachable(err) == "" { // Slack answered: the token is at fault

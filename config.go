@@ -102,7 +102,7 @@ var (
 	vendorIDPattern  = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 	commandPattern   = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
 	// signingSecretPattern: Slack's signing secrets are 32 hex digits.
-	signingSecretPattern = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+	signingSecretPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	hostPattern          = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
 )
 
@@ -247,11 +247,11 @@ func (r *reader) slackMode() slackConfig {
 		return s
 	}
 	if r.text("SLACK_APP_TOKEN", "") != "" {
-		r.bad("SLACK_APP_TOKEN", "and SLACK_SIGNING_SECRET are both set: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP request mode, not both")
+		r.bad("SLACK_APP_TOKEN", "is set beside SLACK_SIGNING_SECRET: set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP request mode, not both")
 		return s
 	}
 	if !signingSecretPattern.MatchString(secret) {
-		r.bad("SLACK_SIGNING_SECRET", "must be the 32 hexadecimal characters of app settings > Basic Information > Signing Secret (this one has %d characters; look for quotes or spaces)", len(secret))
+		r.bad("SLACK_SIGNING_SECRET", "must be the 32 lowercase hexadecimal characters of app settings > Basic Information > App Credentials > Signing Secret, as Slack shows it (this one has %d characters: not a token, no quotes or spaces)", len(secret))
 	}
 	s.signingSecret = secret
 	s.httpAddr = addr

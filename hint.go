@@ -25,6 +25,9 @@ func hint(err error) string {
 	if err == nil {
 		return ""
 	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return "another process listens on that address: choose another SLACK_HTTP_ADDR (or HEALTH_ADDR, METRICS_ADDR), or stop what listens there"
+	}
 	if why := unreachable(err); why != "" {
 		if k := yibeidiao.KindOf(err); k == yibeidiao.KindTransient || k == yibeidiao.KindTimeout {
 			return "could not connect to the vendor (" + why + "): check YIBEIDIAO_BASE_URL (default " + yibeidiao.DefaultBaseURL + ") and this machine's network, or try later if the vendor is down"

@@ -125,6 +125,21 @@ func TestHTTPModeServesWhatSocketModeServes(t *testing.T) {
 		t.Fatalf("the click's answer: %v, %v", posts, err)
 	}
 
+	// A replay of a signed command (the same request, byte for byte) is
+	// acked and not served again.
+	replayTo := fakeSlack.NewResponseURL("slash_commands")
+	form.Set("response_url", replayTo.ResponseURL)
+	signedAt := time.Now()
+	for range 3 {
+		resp, err := h.post(form.Encode(), "application/x-www-form-urlencoded", func(r *http.Request) { signSlackRequest(r, []byte(form.Encode()), signedAt) })
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("a replayed command: %v, %v", resp, err)
+		}
+	}
+	if _, err := replayTo.WaitPosts(h.wait, 1); err != nil {
+		t.Fatalf("the replayed command's answer: %v", err)
+	}
+
 	// url_verification.
 	if resp, err := h.post(`{"type":"url_verification","challenge":"c-123"}`, "application/json", nil); err != nil || !strings.Contains(readBody(resp), "c-123") {
 		t.Errorf("url_verification: %v, %v", resp, err)
@@ -132,6 +147,9 @@ func TestHTTPModeServesWhatSocketModeServes(t *testing.T) {
 
 	// What is not Slack's is refused before it is read.
 	calls := len(vendor.Calls())
+	if calls != 3 {
+		t.Errorf("%d vendor calls for a command, a click and a command replayed twice, want 3", calls)
+	}
 	for name, change := range map[string]func(*http.Request){
 		"a wrong signature":         func(r *http.Request) { r.Header.Set("X-Slack-Signature", "v0="+strings.Repeat("0", 64)) },
 		"a timestamp 6 minutes old": func(r *http.Request) { signSlackRequest(r, []byte(form.Encode()), time.Now().Add(-6*time.Minute)) },
@@ -160,6 +178,9 @@ func TestHTTPModeServesWhatSocketModeServes(t *testing.T) {
 
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
+	}
+	if n := len(replayTo.Posts()); n != 1 {
+		t.Errorf("a command sent three times with one signature was answered %d times, want once", n)
 	}
 	if n := fakeSlack.ConnectionsOpened(); n != 0 {
 		t.Errorf("apps.connections.open was called %d times in HTTP mode", n)

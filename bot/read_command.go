@@ -11,6 +11,10 @@ func readCommand(cmd slack.SlashCommand, want string) request {
 	req := request{entry: EntryCommand, ackForm: ackMessage,
 		user: cmd.UserID, team: cmd.TeamID, channel: cmd.ChannelID,
 		route: route{kind: routeResponseURL, responseURL: cmd.ResponseURL}}
+	if cmd.Command == "" {
+		req.refusal = &result{outcome: OutcomeUnreadable, err: fmt.Errorf("%w: a slash command without its command", ErrUnreadable)}
+		return req
+	}
 	if cmd.Command != want {
 		req.refusal = &result{outcome: OutcomeWrongCommand, err: &WrongCommandError{Got: cmd.Command, Want: want}}
 		return req

@@ -33,9 +33,9 @@ func (w *words) render(dst []byte, res result, a answerFor) []byte {
 	if msg == nil {
 		return nil
 	}
-	if a.entry == EntryMention {
-		// The channel saw the number: the answer says so, and points to
-		// the private way.
+	if a.entry == EntryMention && (res.recordNo != "" || len(res.records) > 0) {
+		// The channel saw a number: the answer says so, and points to the
+		// private way.
 		sw := w.surface()
 		text := sw.mentionNote
 		if slices.Contains(a.surfaces, SurfaceForm) {

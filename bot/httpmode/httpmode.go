@@ -29,6 +29,11 @@ const (
 	// defaultAddr is Bolt's port, so guides for Bolt apps hold.
 	defaultAddr = ":3000"
 
+	// maxConns bounds the connections held open at once: each costs a
+	// file descriptor and ~20 KB; Slack keeps a few, an ingress a few
+	// hundred. Past it, new connections wait to be accepted.
+	maxConns = 512
+
 	// maxBody is above any real payload: a shortcut on a 40,000-character
 	// Chinese message encodes to nearly 1 MB.
 	maxBody = 1 << 20
@@ -142,12 +147,14 @@ type Transport struct {
 	// handle serialises calls into the handler: the handler sees one
 	// delivery at a time, in the order their requests were read, as it
 	// does from Socket Mode's single read loop.
-	handle   sync.Mutex
-	h        bot.Handler
-	stopped  bool // Serve has stopped handing requests over; guarded by handle
+	handle  sync.Mutex
+	h       bot.Handler
+	stopped bool // Serve has stopped handing requests over; guarded by handle
 
 	refusals  rateLog
 	oversized rateLog
+	// unverified is what request bodies not yet checked may hold.
+	unverified byteBudget
 }
 
 var _ bot.Transport = (*Transport)(nil)
@@ -167,6 +174,7 @@ func New(cfg Config) (*Transport, error) {
 		now:      cfg.Clock,
 		ackWait:  ackWait,
 	}
+	t.unverified.left = unverifiedBudget
 	if t.addr == "" {
 		t.addr = defaultAddr
 	}

@@ -236,8 +236,9 @@ func TestCommandAckIsTheResponse(t *testing.T) {
 	if c.method != "command" || c.cmd != want {
 		t.Errorf("handler got %s %+v, want command %+v", c.method, c.cmd, want)
 	}
-	if c.d.ID != "" || !c.d.Received.Equal(r.now()) {
-		t.Errorf("delivery ID %q received %v, want \"\" and %v", c.d.ID, c.d.Received, r.now())
+	// A command is named by its signature: a replay of it is the same delivery.
+	if !strings.HasPrefix(c.d.ID, "sig:v0=") || !c.d.Received.Equal(r.now()) {
+		t.Errorf("delivery ID %q received %v, want its signature and %v", c.d.ID, c.d.Received, r.now())
 	}
 	if err := <-r.h.acks; err != nil {
 		t.Errorf("Ack = %v, want nil", err)
@@ -422,7 +423,7 @@ func TestInteractionReachesTheHandler(t *testing.T) {
 		t.Errorf("a bare ack was answered %d %q (Content-Type %q), want an empty 200", resp.StatusCode, got, resp.Header.Get("Content-Type"))
 	}
 	c := r.h.next(t)
-	if c.method != "interaction" || c.d.ID != "" || c.cb.Type != slack.InteractionTypeBlockActions ||
+	if c.method != "interaction" || !strings.HasPrefix(c.d.ID, "sig:v0=") || c.cb.Type != slack.InteractionTypeBlockActions ||
 		len(c.cb.ActionCallback.BlockActions) != 1 || c.cb.ActionCallback.BlockActions[0].Value != "v" || c.cb.User.ID != "U1" {
 		t.Errorf("handler got %s %q %+v, want the block_actions interaction", c.method, c.d.ID, c.cb)
 	}
@@ -483,8 +484,8 @@ func TestUnreadablePayloads(t *testing.T) {
 	tests := []struct {
 		name, contentType, body, wantType, wantID string
 	}{
-		{"a form that is not one", form, "text=%zz", "", ""},
-		{"a payload that is not JSON", form, "payload=%7Bnope", typeInteraction, ""},
+		{"a form that is not one", form, "text=%zz", "", "sig:"},
+		{"a payload that is not JSON", form, "payload=%7Bnope", typeInteraction, "sig:"},
 		{"an event that is not JSON", "application/json", `{"type":`, typeEvent, ""},
 		{"an unknown Events API type", "application/json", `{"type":"something_new","event_id":"Ev2"}`, typeEvent, "Ev2"},
 		{"an unknown inner event", "application/json", `{"type":"event_callback","event_id":"Ev3","event":{"type":"not_an_event"}}`, typeEvent, "Ev3"},
@@ -499,7 +500,7 @@ func TestUnreadablePayloads(t *testing.T) {
 				t.Errorf("status %d, want 200", resp.StatusCode)
 			}
 			c := r.h.next(t)
-			if c.method != "unreadable" || c.payloadType != tt.wantType || c.d.ID != tt.wantID || c.err == nil {
+			if c.method != "unreadable" || c.payloadType != tt.wantType || !strings.HasPrefix(c.d.ID, tt.wantID) || (tt.wantID == "") != (c.d.ID == "") || c.err == nil {
 				t.Errorf("handler got %s(%q, %v) ID %q, want unreadable(%q) ID %q", c.method, c.payloadType, c.err, c.d.ID, tt.wantType, tt.wantID)
 			}
 		})
@@ -617,4 +618,67 @@ func TestNewNeedsASecret(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without a signing secret = nil error")
 	}
+}
+
+// TestUnverifiedBodiesHaveABudget: bodies not yet known to be Slack's
+// share a budget; a request that would pass it is refused at once, with
+// 503 and its connection closed, before it is read, and counted.
+func TestUnverifiedBodiesHaveABudget(t *testing.T) {
+	t.Parallel()
+	r := start(t, newFakeHandler(bareAck), func(tr *Transport) { tr.unverified.left = 100 })
+	resp := r.post(t, form, strings.Repeat("x", 1000))
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusServiceUnavailable || !resp.Close {
+		t.Errorf("a body past the budget: %d (close %v), want 503 and the connection closed", resp.StatusCode, resp.Close)
+	}
+	if n := r.obs.tooLarge.Load(); n != 1 {
+		t.Errorf("%d refusals counted, want 1", n)
+	}
+	// One within it is served, and gives its bytes back.
+	for range 3 {
+		resp := r.post(t, form, "text=help&command=%2Ftempreport")
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("a small body: %d, want 200", resp.StatusCode)
+		}
+		r.h.next(t)
+	}
+}
+
+// TestConnectionsAreCapped: past the cap, a connection waits to be
+// accepted until one closes.
+func TestConnectionsAreCapped(t *testing.T) {
+	t.Parallel()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &cappedListener{Listener: inner, slots: make(chan struct{}, 1)}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	for range 2 {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	first := <-accepted
+	select {
+	case <-accepted:
+		t.Fatal("a second connection was accepted while the one slot was taken")
+	default:
+	}
+	first.Close()
+	second := <-accepted // accepted once the first is closed
+	second.Close()
 }

@@ -26,7 +26,21 @@ func (t *Transport) refuseSignature(w http.ResponseWriter, r *http.Request, why 
 		t.log.Warn("refused requests whose Slack signature does not hold; if every request is refused, the signing secret is not this app's",
 			"refused", n, "latest_reason", string(why), "latest_from", r.RemoteAddr)
 	}
+	w.Header().Set("Connection", "close") // a refused client keeps no connection
 	http.Error(w, "invalid signature", http.StatusUnauthorized)
+}
+
+// refuseBusy answers 503 to a request that finds the budget of unverified
+// bodies spent: someone is sending many large bodies at once, and Slack's
+// own are small.
+func (t *Transport) refuseBusy(w http.ResponseWriter) {
+	t.obs.RequestTooLarge()
+	if n, ok := t.oversized.note(t.now()); ok {
+		t.log.Warn("refused requests with 503: the bodies not yet verified as Slack's fill their budget",
+			"refused", n, "budget", unverifiedBudget)
+	}
+	w.Header().Set("Connection", "close")
+	http.Error(w, "busy", http.StatusServiceUnavailable)
 }
 
 // flushLogs writes what the rate-limited lines have counted since their

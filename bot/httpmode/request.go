@@ -1,6 +1,7 @@
 package httpmode
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,15 +35,30 @@ func (t *Transport) serveRequest(w http.ResponseWriter, r *http.Request) {
 		t.refuseTooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	// Bodies not yet known to be Slack's share a budget: a flood of large
+	// unsigned bodies is refused at once (503) instead of filling memory.
+	reserve := int64(maxBody)
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if !t.unverified.take(reserve) {
+		t.refuseBusy(w)
+		return
+	}
+	body, err := readLimited(w, r, reserve)
+	received := t.now()
+	var why refusal
+	if err == nil {
+		why = check(t.secret, r.Header, body, received)
+	}
+	t.unverified.give(reserve)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			t.refuseTooLarge(w)
 		}
 		return // the client went away or was too slow: no one to answer
 	}
-	received := t.now()
-	if why := check(t.secret, r.Header, body, received); why != "" {
+	if why != "" {
 		t.refuseSignature(w, r, why, received)
 		return
 	}
@@ -51,7 +67,18 @@ func (t *Transport) serveRequest(w http.ResponseWriter, r *http.Request) {
 		t.serveEvent(w, r, received, body)
 		return
 	}
-	t.serveForm(w, r, received, body)
+	// Slack signs each request over its timestamp and never sends one
+	// signature twice: a second request with it is a replay, which the
+	// bot's redelivery memory recognises and does not serve again.
+	t.serveForm(w, r, received, body, "sig:"+r.Header.Get("X-Slack-Signature"))
+}
+
+// readLimited reads a request's body, at most maxBody bytes, into a buffer of
+// the size the request says it has.
+func readLimited(w http.ResponseWriter, r *http.Request, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, maxBody)+1))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBody))
+	return buf.Bytes(), err
 }
 
 // serveEvent takes an Events API request: url_verification is answered
@@ -97,30 +124,30 @@ func (t *Transport) serveEvent(w http.ResponseWriter, r *http.Request, received 
 }
 
 // serveForm takes a form: interactivity when it has a payload field,
-// otherwise a slash command. Slack never sends either twice, so their
-// deliveries have no ID.
-func (t *Transport) serveForm(w http.ResponseWriter, r *http.Request, received time.Time, body []byte) {
+// otherwise a slash command. Slack never sends either twice: a delivery is
+// named by its signature (id), so that a replay is recognised.
+func (t *Transport) serveForm(w http.ResponseWriter, r *http.Request, received time.Time, body []byte, id string) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		t.deliver(w, r, received, "", func(d bot.Delivery) { t.h.HandleUnreadable(d, "", err) })
+		t.deliver(w, r, received, id, func(d bot.Delivery) { t.h.HandleUnreadable(d, "", err) })
 		return
 	}
 	if _, ok := form["payload"]; ok {
 		payload := form.Get("payload")
 		if depth([]byte(payload)) > maxDepth {
-			t.deliver(w, r, received, "", func(d bot.Delivery) { t.h.HandleUnreadable(d, typeInteraction, ErrTooDeep) })
+			t.deliver(w, r, received, id, func(d bot.Delivery) { t.h.HandleUnreadable(d, typeInteraction, ErrTooDeep) })
 			return
 		}
 		var cb slack.InteractionCallback
 		if err := json.Unmarshal([]byte(payload), &cb); err != nil {
-			t.deliver(w, r, received, "", func(d bot.Delivery) { t.h.HandleUnreadable(d, typeInteraction, err) })
+			t.deliver(w, r, received, id, func(d bot.Delivery) { t.h.HandleUnreadable(d, typeInteraction, err) })
 			return
 		}
-		t.deliver(w, r, received, "", func(d bot.Delivery) { t.h.HandleInteraction(d, cb) })
+		t.deliver(w, r, received, id, func(d bot.Delivery) { t.h.HandleInteraction(d, cb) })
 		return
 	}
 	cmd := slashCommand(form)
-	t.deliver(w, r, received, "", func(d bot.Delivery) { t.h.HandleCommand(d, cmd) })
+	t.deliver(w, r, received, id, func(d bot.Delivery) { t.h.HandleCommand(d, cmd) })
 }
 
 // slashCommand reads every field slack.SlashCommandParse reads.
