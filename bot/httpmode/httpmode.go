@@ -209,6 +209,7 @@ func (t *Transport) Serve(ctx context.Context, h bot.Handler) error {
 			return fmt.Errorf("httpmode: %w", err)
 		}
 	}
+	ln = &cappedListener{Listener: ln, slots: make(chan struct{}, maxConns)}
 	addr := ln.Addr().String()
 	t.bound.Store(&addr)
 	t.h = h
