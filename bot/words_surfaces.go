@@ -99,13 +99,13 @@ var chineseSurfaces = &surfaceWords{
 	homeShortcut: "• 在提到背调号的消息上：点击消息的 ⋮ 菜单，选择**获取背调临时报告**。",
 	homeMention:  "• 提及机器人并附上背调号。回复仅你本人可见，但频道里的所有人都能看到你的消息和其中的背调号；如需保密，请使用表单。",
 	homeDM:       "• 在与机器人的私信中发送背调号。",
-	homeAllowed:  "你已在机器人的名单中，可以获取临时报告。",
+	homeAllowed:  "你已在允许名单中，可以获取临时报告。",
 	homeDenied: func(user string) string {
-		return fmt.Sprintf("你还不在机器人的名单中。请联系{contact}，并提供你的成员 ID：`%s`。", user)
+		return fmt.Sprintf("你还不在允许名单中。请联系{contact}，并提供你的成员 ID：`%s`。", user)
 	},
 	homeVersion: func(version string) string { return "tempreport " + version },
 
-	mentionNote:    "你在提及中写的背调号，频道里的所有人都能看到。",
+	mentionNote:    "你 @ 机器人时写的背调号，频道里的所有人都能看到。",
 	mentionPrivate: "如需保密，下次请使用快捷方式“按背调号获取临时报告”。",
 }
 

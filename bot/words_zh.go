@@ -25,7 +25,7 @@ var chinese = &words{
 	},
 	usage: func(command string) string {
 		return fmt.Sprintf("**用法：**`%[1]s 背调号`，例如 `%[1]s 20190415152645093983751`。\n"+
-			"机器人会把对应背调的临时报告链接发给你，仅你本人可见。链接生成 1 分钟后失效，链接过期后可点击“获取新链接”。", command)
+			"机器人会把对应背调的临时报告链接发给你，仅你本人可见。链接生成 1 分钟后失效，过期后可点击“获取新链接”。", command)
 	},
 	rule: "只有**进行中**且**至少一项调查项已完成**的背调才能生成临时报告。",
 	denied: func(user string) string {
@@ -51,7 +51,7 @@ var chinese = &words{
 	accountUnavailable: func(code string) string {
 		return fmt.Sprintf("易背调企业账号当前不可用（错误码 %s），暂时无法获取临时报告。请联系公司负责易背调账号的同事或机器人管理员。", code)
 	},
-	transient: "暂时无法获取临时报告，可能是网络或服务暂时异常，请 1 分钟后再试。",
+	transient: "暂时无法获取临时报告，可能是网络或易背调服务异常，请 1 分钟后再试。",
 	refused: func(record string) string {
 		return fmt.Sprintf("未能获取背调号 %s 的临时报告：", record)
 	},
