@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,7 +92,7 @@ func runDemo(ctx context.Context, ds demoSettings, stdin io.Reader, stdout, stde
 	w := words(cfg.bot.Language)
 	fmt.Fprintf(stdout, w.banner, demoUser, demoReady, demoNotInProgress, demoBroken, demoReady, demoReady, demoReady, demoReady)
 	if cfg.bot.Language == bot.LanguageAuto {
-		fmt.Fprintf(stdout, w.auto, ds.locale, cfg.bot.FallbackLanguage)
+		fmt.Fprintf(stdout, w.auto, ds.locale, cmp.Or(cfg.bot.FallbackLanguage, bot.DefaultLanguage))
 	}
 	fmt.Fprint(stdout, logNote)
 
@@ -334,7 +335,7 @@ func unknownLine(word string) error {
 			break
 		}
 	}
-	return fmt.Errorf("%q is not something the demo knows, so nothing was sent; %stype /tempreport <record number>, click, shortcut <message text> or quit", word, guess)
+	return fmt.Errorf("%q is not something the demo knows, so nothing was sent; %stype /tempreport <record number>, click, shortcut <message text>, form <text>, mention <text>, dm <text>, home or quit", word, guess)
 }
 
 // editDistance is the Levenshtein distance between a and b, in runes.

@@ -69,6 +69,9 @@ func (a *acks) write(ctx context.Context, p pendingAck) {
 		a.log.Error("could not ack; the person may see a Slack error", "delivery", p.req.key,
 			"entry", p.req.entry, "user", p.req.user, "error", err)
 	}
+	if p.req.ackWritten != nil {
+		close(p.req.ackWritten)
+	}
 }
 
 // seenDeliveries remembers recent deliveries, oldest first, by when they

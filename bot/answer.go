@@ -65,6 +65,12 @@ func (b *Bot) answer(req *request, d *decision) {
 	body := req.route.envelope(make([]byte, 0, len(answer)+envelopeRoom), answer)
 	ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
 	defer cancel()
+	if req.ackWritten != nil {
+		select {
+		case <-req.ackWritten:
+		case <-ctx.Done():
+		}
+	}
 	err := b.deliver(ctx, req.route, body)
 	delivery := deliveryDelivered
 	if err != nil {

@@ -30,7 +30,11 @@ func (b *Bot) HandleInteraction(d Delivery, cb slack.InteractionCallback) {
 // HandleEvent takes an Events API callback. One the surface does not name
 // is acked and not answered.
 func (b *Bot) HandleEvent(d Delivery, ev slackevents.EventsAPIEvent) {
-	b.accept(d, readAnyEvent(ev))
+	req := readAnyEvent(ev)
+	if req.team == "" {
+		req.team = ev.TeamID // an inner event does not say its team; the callback does
+	}
+	b.accept(d, req)
 }
 
 // readAnyInteraction reads cb by the surface's reader for it; anything the
@@ -76,6 +80,9 @@ func (b *Bot) accept(d Delivery, req request) {
 	}
 	req.user = clipID(req.user)
 	req.route = b.pin(req.route)
+	if req.ackForm == ackView {
+		req.ackWritten = make(chan struct{})
+	}
 	b.queue.Push(&req)
 }
 

@@ -18,6 +18,10 @@ type request struct {
 	received time.Time
 	ack      Acker // the transport's: written once, by [acks]
 	ackRef   string
+	// ackWritten, for a form's submission, is closed once its ack is
+	// written: the form's answer must not reach Slack before the view the
+	// ack puts in its place, or that view would replace the answer.
+	ackWritten chan struct{}
 
 	user, team, channel string
 	// route is where an answer goes after the ack. A request whose ack
