@@ -140,11 +140,10 @@ func (b *Bot) deliver(ctx context.Context, r route, body []byte) error {
 		if n == 0 {
 			first = err
 		}
-		var refused *SlackError
-		return !errors.As(err, &refused), err // Slack said no: it will say so again
+		_, refused := errors.AsType[*SlackError](err)
+		return !refused, err // Slack said no: it will say so again
 	})
-	var refused *SlackError
-	if errors.As(err, &refused) {
+	if refused, ok := errors.AsType[*SlackError](err); ok {
 		if api, ok := webAPIMethods[r.kind]; ok {
 			b.sayMissing(api.method, api.needs, refused)
 		}
