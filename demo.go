@@ -96,7 +96,7 @@ func runDemo(ctx context.Context, ds demoSettings, stdin io.Reader, stdout, stde
 	}
 	fmt.Fprint(stdout, logNote)
 
-	d := &demo{slack: fakes.Slack, out: stdout}
+	d := &demo{say: w, slack: fakes.Slack, out: stdout}
 	interactive := isTerminal(stdin)
 	lines := make(chan string)
 	go func() {
@@ -138,6 +138,7 @@ func runDemo(ctx context.Context, ds demoSettings, stdin io.Reader, stdout, stde
 
 // demo plays one person in the fake Slack.
 type demo struct {
+	say     demoWordsByLanguage
 	slack   *slacktest.Server
 	out     io.Writer
 	buttons []slacktest.Button // of the bot's last message or form
@@ -168,7 +169,7 @@ func (d *demo) do(ctx context.Context, line string) error {
 			if _, err := d.slack.SendClickInView(ctx, slacktest.ViewClick{UserID: demoUser, ViewID: d.view, ActionID: b.ActionID, BlockID: b.BlockID, Value: b.Value}); err != nil {
 				return err
 			}
-			return d.showCall(ctx, "views.update", updates, "the form now shows:")
+			return d.showCall(ctx, "views.update", updates, d.say.formNow)
 		}
 		env, err = d.slack.SendClick(ctx, slacktest.Click{UserID: demoUser, ActionID: b.ActionID, BlockID: b.BlockID, Value: b.Value})
 	case "shortcut":
@@ -184,14 +185,14 @@ func (d *demo) do(ctx context.Context, line string) error {
 			ThreadTS: "1700000000.000100", EventID: fmt.Sprintf("Ev%06d", d.events)}); err != nil {
 			return err
 		}
-		return d.showCall(ctx, "chat.postEphemeral", n, "bot, in the thread, only you can see this:")
+		return d.showCall(ctx, "chat.postEphemeral", n, d.say.inThread)
 	case "dm":
 		n := len(d.slack.Calls("chat.postMessage"))
 		d.events++
 		if _, err := d.slack.SendDirectMessage(ctx, slacktest.DirectMessage{UserID: demoUser, Text: rest, EventID: fmt.Sprintf("Ev%06d", d.events)}); err != nil {
 			return err
 		}
-		return d.showCall(ctx, "chat.postMessage", n, "bot, in your direct messages with it:")
+		return d.showCall(ctx, "chat.postMessage", n, d.say.inDM)
 	default:
 		command, text, _ := strings.Cut(line, " ")
 		if !strings.HasPrefix(command, "/") {
@@ -236,10 +237,10 @@ func (d *demo) form(ctx context.Context, text string) error {
 	}
 	view, _ := d.slack.View(id)
 	if !strings.Contains(string(view), `"plain_text_input"`) {
-		d.showView("the form:", view) // a refusal, in the form
+		d.showView(d.say.form, view) // a refusal, in the form
 		return nil
 	}
-	fmt.Fprintf(d.out, "the form opens; you paste %q and submit it\n", text)
+	fmt.Fprintf(d.out, d.say.formOpens, text)
 	d.view = id
 	updates := len(d.slack.Calls("views.update"))
 	sub, err := d.slack.SendViewSubmission(ctx, slacktest.ViewSubmission{UserID: demoUser, ViewID: id, CallbackID: bot.FormCallbackID,
@@ -253,13 +254,13 @@ func (d *demo) form(ctx context.Context, text string) error {
 	}
 	switch r := ack.ViewResponse(); r.ResponseAction {
 	case "errors":
-		fmt.Fprintln(d.out, "the form, under the input:")
+		fmt.Fprintln(d.out, d.say.underInput)
 		fmt.Fprintln(d.out, "  │ "+r.Errors["record"])
 		return nil
 	case "update":
-		d.showView("the form now shows:", r.View)
+		d.showView(d.say.formNow, r.View)
 		if strings.Contains(string(r.View), bot.ProgressPrefix) {
-			return d.showCall(ctx, "views.update", updates, "the form now shows:")
+			return d.showCall(ctx, "views.update", updates, d.say.formNow)
 		}
 	}
 	return nil
@@ -278,11 +279,11 @@ func (d *demo) home(ctx context.Context) error {
 	calls, err := d.slack.WaitCalls(wait, "views.publish", n+1)
 	if err != nil {
 		view, _ := d.slack.HomeView(demoUser)
-		d.showView("the Home tab (not published again: nothing it shows has changed):", view)
+		d.showView(d.say.homeUnchanged, view)
 		return nil
 	}
 	raw, _ := json.Marshal(calls[n].Body["view"])
-	d.showView("the Home tab:", raw)
+	d.showView(d.say.home, raw)
 	return nil
 }
 
@@ -361,9 +362,9 @@ func editDistance(a, b string) int {
 }
 
 func (d *demo) show(m slacktest.Message) {
-	header := "bot, only you can see this:"
+	header := d.say.onlyYou
 	if m.ReplaceOriginal {
-		header = "bot, replacing its last message, only you can see this:"
+		header = d.say.replacing
 	}
 	d.view = ""
 	d.print(header, m)
@@ -414,6 +415,12 @@ type demoWordsByLanguage struct {
 	banner  string // the person, then the records: ready, not in progress, broken, then ready for the shortcut, the form, a mention and a DM
 	auto    string // the person's Slack language, the fallback
 	logNote string // the log file's path
+
+	// Before what the bot shows, where it shows it.
+	onlyYou, replacing, inThread, inDM string
+	form, formNow, underInput          string
+	formOpens                          string // what was pasted
+	home, homeUnchanged                string
 }
 
 // words are the demo's lines in language: Chinese for zh, English for
@@ -437,6 +444,17 @@ func words(language string) demoWordsByLanguage {
   quit         退出
 `,
 			logNote: "机器人自己的日志（运维人员看到的那样）写在 %s，演示结束时删除（把标准错误重定向到文件即可保留）。\n",
+
+			onlyYou:       "机器人回复（仅你本人可见）：",
+			replacing:     "机器人替换了上一条消息（仅你本人可见）：",
+			inThread:      "机器人在消息列中回复（仅你本人可见）：",
+			inDM:          "机器人在你与它的私信中回复：",
+			form:          "表单：",
+			formNow:       "表单现在显示：",
+			underInput:    "表单输入框下方提示：",
+			formOpens:     "表单打开；你粘贴 %q 并提交\n",
+			home:          "主页标签：",
+			homeUnchanged: "主页标签（内容没有变化，未重新发布）：",
 		}
 	}
 	return demoWordsByLanguage{
@@ -457,5 +475,16 @@ You are %s, on the bot's allowlist. Type what you would type in Slack:
 `,
 		auto:    "BOT_LANGUAGE=auto: your Slack language here is %s (the terminal's LANG); a language the bot does not speak gets BOT_LANGUAGE_FALLBACK, %s.\n",
 		logNote: "The bot's own log, as an operator would read it, goes to %s, removed when the demo ends (redirect stderr to a file to keep it).\n",
+
+		onlyYou:       "bot, only you can see this:",
+		replacing:     "bot, replacing its last message, only you can see this:",
+		inThread:      "bot, in the thread, only you can see this:",
+		inDM:          "bot, in your direct messages with it:",
+		form:          "the form:",
+		formNow:       "the form now shows:",
+		underInput:    "the form, under the input:",
+		formOpens:     "the form opens; you paste %q and submit it\n",
+		home:          "the Home tab:",
+		homeUnchanged: "the Home tab (not published again: nothing it shows has changed):",
 	}
 }
