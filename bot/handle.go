@@ -68,9 +68,6 @@ func (b *Bot) HandleUnreadable(d Delivery, payloadType string, err error) {
 	b.accept(d, req)
 }
 
-// ErrUnreadable means a transport could not decode what Slack sent.
-var ErrUnreadable = fmt.Errorf("bot: unreadable payload")
-
 // accept completes what a reader read with what the transport knows, and
 // queues it.
 func (b *Bot) accept(d Delivery, req request) {

@@ -204,6 +204,8 @@ func vendorFactsOf(err error) vendorFacts {
 }
 
 var (
+	// ErrUnreadable means a transport could not decode what Slack sent.
+	ErrUnreadable = errors.New("bot: unreadable payload")
 	// errShuttingDown cancels work still running when the drain time is up.
 	errShuttingDown = errors.New("bot: shutting down")
 	// errCommandTimeout ends a request that took longer than its budget.

@@ -504,55 +504,26 @@ func (s span) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json does:
-// quotes, backslashes, control characters, <, >, &, U+2028 and U+2029; an
-// invalid byte becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			switch r {
-			case utf8.RuneError:
-				b = append(b, `\ufffd`...)
-			default:
-				b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
+// contactPlaceholder stands for [Config.Contact] in a catalogue text.
+const contactPlaceholder = "{contact}"
+
+// withContact reads a catalogue text, putting the contact where it says
+// {contact}: a mention of a person or a channel, or words.
+func (w *words) withContact(text string, c Contact) []span {
+	before, after, ok := strings.Cut(text, contactPlaceholder)
+	if !ok {
+		return parseMarkup(text)
 	}
-	return append(append(b, s[start:]...), '"')
+	var who span
+	switch {
+	case c.User != "":
+		who = span{user: c.User, text: c.User}
+	case c.Channel != "":
+		who = span{channel: c.Channel, text: c.Channel}
+	case c.Words != "":
+		who = literal(c.Words)
+	default:
+		who = literal(w.surface().admin)
+	}
+	return append(append(parseMarkup(before), who), parseMarkup(after)...)
 }

@@ -7,44 +7,6 @@ import (
 	"github.com/slack-go/slack/slackevents"
 )
 
-// Entry names the way a request came in: the audit line's message and the
-// metrics' kind label.
-type Entry string
-
-// The entries.
-const (
-	EntryCommand    Entry = "command"    // the slash command
-	EntryClick      Entry = "click"      // a button, the bot's or not
-	EntryShortcut   Entry = "shortcut"   // the message shortcut
-	EntryForm       Entry = "form"       // the global shortcut, or the App Home's button: the form opens
-	EntrySubmission Entry = "submission" // the form, submitted
-	EntryHome       Entry = "home"       // the App Home's Home tab, opened
-	EntryMention    Entry = "mention"    // an @mention of the bot in a channel or thread
-	EntryDM         Entry = "dm"         // a direct message to the app
-	EntryEvent      Entry = "event"      // an Events API event no entry answers: acked, not answered
-	EntryUnreadable Entry = "unreadable" // the transport could not decode it
-)
-
-// Entries lists every entry, for metrics that start each at zero.
-var Entries = []Entry{EntryCommand, EntryClick, EntryShortcut, EntryForm, EntrySubmission, EntryHome, EntryMention, EntryDM,
-	EntryEvent, EntryUnreadable}
-
-// The IDs that tie Slack's payloads to the bot: the manifest's shortcut,
-// and the blocks and buttons of the bot's own messages.
-const (
-	// ShortcutCallbackID is the callback_id of the message shortcut ("Get
-	// temporary report") in the app's manifest.
-	ShortcutCallbackID = "tempreport_from_message"
-	// freshLinkAction is the action_id of a button that fetches a record's
-	// report ("Get a fresh link", and each record offered to choose from),
-	// and the block_id of the fresh-link button. Its value is the record
-	// number, so any replica can serve it. A block's n-th button is
-	// fresh_link_n: Slack wants action IDs unique within a block.
-	freshLinkAction = "fresh_link"
-	// chooseBlock is the block_id of the buttons offering several records.
-	chooseBlock = "records"
-)
-
 // The surface: every entry the bot answers, each with its reader (one
 // read_*.go file each). What no line here names is acked and not answered.
 var (

@@ -5,22 +5,6 @@ import (
 	"strings"
 )
 
-// The IDs of the form: its callback (the view's and the global
-// shortcut's), its input, and the App Home's button that opens it.
-const (
-	// FormCallbackID is the callback_id of the global shortcut ("Get
-	// temporary report by number") in the app's manifest, and of the form
-	// it opens.
-	FormCallbackID = "tempreport_form"
-	// formBlock and formInput are the block_id and action_id of the form's
-	// one input: the record number, as people paste it.
-	formBlock = "record"
-	formInput = "record"
-	// openFormAction is the action_id of the App Home's button that opens
-	// the form.
-	openFormAction = "open_form"
-)
-
 // renderView appends the view showing res, as the JSON Slack takes, to
 // dst: the form, the App Home, or a form showing an answer.
 func (w *words) renderView(dst []byte, res result, a answerFor) []byte {

@@ -63,24 +63,6 @@ type words struct {
 	sentences      func(s ...string) string  // joins sentences: chooseMessage's choice, cut and list
 }
 
-// Languages are the languages the bot speaks; [Config.Language] takes
-// these and what [Language] reads as them.
-var Languages = []string{"en", "zh"}
-
-// Language reads a language tag as one of [Languages]: "zh-CN", "zh_Hans"
-// and "ZH" are "zh"; "en-GB" is "en". ok is false for any other language.
-func Language(tag string) (lang string, ok bool) {
-	tag = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
-	base, _, _ := strings.Cut(tag, "-")
-	// Traditional Chinese readers are not served Simplified by surprise.
-	if _, ok := catalogues[base]; !ok || strings.HasPrefix(tag, "zh-tw") || strings.HasPrefix(tag, "zh-hk") || strings.HasPrefix(tag, "zh-hant") {
-		return "", false
-	}
-	return base, true
-}
-
-var catalogues = map[string]*words{"en": english, "zh": chinese}
-
 var english = &words{
 	progress: func(record string) string {
 		return fmt.Sprintf("Getting the temporary report for record %s…", record)

@@ -1,9 +1,6 @@
 package bot
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // surfaceWords is what the bot says on the surfaces beyond a message: the
 // form, the App Home, and the note a mention's answer carries. Texts may
@@ -38,11 +35,6 @@ type surfaceWords struct {
 	mentionNote    string
 	mentionPrivate string
 }
-
-// surface is w's words for the surfaces beyond a message.
-func (w *words) surface() *surfaceWords { return surfaceCatalogues[w] }
-
-var surfaceCatalogues = map[*words]*surfaceWords{english: englishSurfaces, chinese: chineseSurfaces}
 
 var englishSurfaces = &surfaceWords{
 	admin: "the bot's admin",
@@ -107,28 +99,4 @@ var chineseSurfaces = &surfaceWords{
 
 	mentionNote:    "你 @ 机器人时写的背调号，频道里的所有人都能看到。",
 	mentionPrivate: "如需保密，下次请使用快捷方式“按背调号获取临时报告”。",
-}
-
-// contactPlaceholder stands for [Config.Contact] in a catalogue text.
-const contactPlaceholder = "{contact}"
-
-// withContact reads a catalogue text, putting the contact where it says
-// {contact}: a mention of a person or a channel, or words.
-func (w *words) withContact(text string, c Contact) []span {
-	before, after, ok := strings.Cut(text, contactPlaceholder)
-	if !ok {
-		return parseMarkup(text)
-	}
-	var who span
-	switch {
-	case c.User != "":
-		who = span{user: c.User, text: c.User}
-	case c.Channel != "":
-		who = span{channel: c.Channel, text: c.Channel}
-	case c.Words != "":
-		who = literal(c.Words)
-	default:
-		who = literal(w.surface().admin)
-	}
-	return append(append(parseMarkup(before), who), parseMarkup(after)...)
 }
